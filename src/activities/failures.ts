@@ -1,0 +1,23 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { ConfigurationError, redact } from '../domain/errors.js';
+
+/**
+ * Every activity failure leaves through here: the message is redacted (known secrets, verifiers, password
+ * literals) and configuration errors become non-retryable. The original error is not attached as a cause,
+ * so nothing unredacted reaches Temporal history.
+ */
+export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promise<T> {
+  // The activity pushes every secret it handles here, so the redaction knows them by value.
+  const secrets: string[] = [];
+  try {
+    return await work(secrets);
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    const message = redact(err instanceof Error ? err.message : String(err), secrets);
+    if (err instanceof ConfigurationError) {
+      const fix = err.fix ? redact(` To fix: ${err.fix}`, secrets) : '';
+      throw ApplicationFailure.create({ message: message + fix, type: 'ConfigurationError', nonRetryable: true, details: [err.code] });
+    }
+    throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error' });
+  }
+}

@@ -1,0 +1,120 @@
+import { ConfigurationError } from '../domain/errors.js';
+import { generatePassword } from '../domain/password.js';
+import { applyConfigPatch } from '../domain/rotation-config.js';
+import { formatZodError, passwordRequirementsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { recordAudit } from '../store/audit.js';
+import { credentialExists, promoteCredential, readCredential, stageCredential } from '../store/credentials.js';
+import { type ControlDb, isUniqueViolation, withTransaction } from '../store/db.js';
+import { deleteRotationRow, getRotation, saveRotationState, updateRotationConfig } from '../store/rotations.js';
+import { deleteRotationSecrets, renameSecret, secretKeysTaken, writeSecretVersion } from '../store/secrets.js';
+import { guarded } from './failures.js';
+import type { RotationActivities } from './types.js';
+
+async function requireRotation(db: ControlDb, rotationId: string, forUpdate = false) {
+  const r = await getRotation(db.pool, rotationId, forUpdate);
+  if (!r) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist in the control database`);
+  return r;
+}
+
+export function createStoreActivities(db: ControlDb): Pick<
+  RotationActivities,
+  'stagePassword' | 'publish' | 'recordState' | 'saveConfig' | 'removeRotation'
+> {
+  return {
+    async stagePassword(ref) {
+      return guarded(async () => {
+        if (await credentialExists(db.pool, ref)) return; // a retry after the row was written
+        const rotation = await requireRotation(db, ref.rotationId);
+        const requirements = passwordRequirementsSchema.parse(rotation.config.parameters.passwordRequirements ?? {});
+        await stageCredential(db, ref, generatePassword(requirements));
+      });
+    },
+
+    async publish({ activate, actor, ...ref }) {
+      return guarded(async (secrets) => {
+        return withTransaction(db.pool, async (tx) => {
+          const rotation = await getRotation(tx, ref.rotationId, true);
+          if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
+          const changed = await promoteCredential(tx, ref);
+          if (!changed || !activate) return { secretVersion: null };
+          const password = await readCredential(db, ref);
+          secrets.push(password);
+          const { parameters, secretsMapping, folder } = rotation.config;
+          const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
+          // Username and password change together, in this one transaction (I4).
+          await writeSecretVersion(db, tx, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
+          const secretVersion = await writeSecretVersion(db, tx, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
+          await recordAudit(tx, {
+            actor,
+            action: 'rotation.published',
+            projectId: rotation.projectId,
+            rotationId: ref.rotationId,
+            details: { slot: ref.slot, generation: ref.generation, secretVersion },
+          });
+          return { secretVersion };
+        });
+      });
+    },
+
+    async recordState({ rotationId, state }) {
+      return guarded(async () => saveRotationState(db.pool, rotationId, state));
+    },
+
+    async saveConfig({ rotationId, patch, actor }) {
+      return guarded(async () => {
+        const parsed = updateRotationSchema.safeParse(patch);
+        if (!parsed.success) throw new ConfigurationError('INVALID_CONFIG', formatZodError(parsed.error).message);
+        try {
+          return await withTransaction(db.pool, async (tx) => {
+            const rotation = await getRotation(tx, rotationId, true);
+            if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist`);
+            const before = rotation.config;
+            const after = applyConfigPatch(before, parsed.data, new Date().toISOString());
+            const renames = (['username', 'password'] as const).filter((k) => before.secretsMapping[k] !== after.secretsMapping[k]);
+            if (renames.length > 0) {
+              const wanted = renames.map((k) => after.secretsMapping[k]);
+              const own = Object.values(before.secretsMapping);
+              const taken = (await secretKeysTaken(tx, before.folder.id, wanted, rotationId)).filter((k) => !own.includes(k));
+              if (taken.length > 0) {
+                throw new ConfigurationError('SECRET_NAME_TAKEN', `secretsMapping: secret ${taken.join(', ')} already exists in ${before.folder.path}`);
+              }
+              // Through temporary names, so that swapping the two names cannot collide midway.
+              for (const k of renames) await renameSecret(tx, before.folder.id, before.secretsMapping[k], `${before.secretsMapping[k]}:renaming:${rotationId}`);
+              for (const k of renames) await renameSecret(tx, before.folder.id, `${before.secretsMapping[k]}:renaming:${rotationId}`, after.secretsMapping[k]);
+            }
+            await updateRotationConfig(tx, rotationId, after);
+            await recordAudit(tx, {
+              actor,
+              action: 'rotation.config-updated',
+              projectId: rotation.projectId,
+              rotationId,
+              details: { fields: Object.keys(parsed.data) },
+            });
+            return after;
+          });
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new ConfigurationError('NAME_TAKEN', 'name: another rotation in this folder already has that name');
+          throw err;
+        }
+      });
+    },
+
+    async removeRotation({ rotationId, deleteSecrets, actor, reason }) {
+      return guarded(async () => {
+        await withTransaction(db.pool, async (tx) => {
+          const rotation = await getRotation(tx, rotationId, true);
+          if (!rotation) return; // already removed (a retry)
+          const removedSecrets = deleteSecrets ? await deleteRotationSecrets(tx, rotationId) : 0;
+          await deleteRotationRow(tx, rotationId);
+          await recordAudit(tx, {
+            actor,
+            action: 'rotation.deleted',
+            projectId: rotation.projectId,
+            rotationId,
+            details: { reason, name: rotation.name, deleteSecrets, removedSecrets },
+          });
+        });
+      });
+    },
+  };
+}

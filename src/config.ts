@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './activities/target-pools.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  DATABASE_URL: z.string().url().optional(),
+  ROTATOR_ENCRYPTION_KEY: z.string().optional(),
+  ROTATOR_TARGET_POOL_MAX: positiveInt(DEFAULT_TARGET_LIMITS.poolMax),
+  ROTATOR_TARGET_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.connectTimeoutMs),
+  ROTATOR_TARGET_STATEMENT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.statementTimeoutMs),
+  ROTATOR_TARGET_LOCK_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.lockTimeoutMs),
+  ROTATOR_WORKFLOW_BUNDLE: z.string().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+export interface RotatorConfig {
+  temporalAddress: string;
+  temporalNamespace: string;
+  databaseUrl: string | undefined;
+  encryptionKey: string | undefined;
+  targetLimits: TargetLimits;
+  /** A prebuilt workflow bundle (skips bundling at start-up). */
+  workflowBundlePath: string | undefined;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Reads the process environment; an invalid value names the variable and the rule. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment: ${issues}`);
+  }
+  const e = parsed.data;
+  return {
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    databaseUrl: e.DATABASE_URL,
+    encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
+    targetLimits: {
+      poolMax: e.ROTATOR_TARGET_POOL_MAX,
+      connectTimeoutMs: e.ROTATOR_TARGET_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.ROTATOR_TARGET_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.ROTATOR_TARGET_LOCK_TIMEOUT_MS,
+    },
+    workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export function requireDatabaseUrl(config: RotatorConfig): string {
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: point it at the control database (postgres://user:pass@host:5432/rotator).');
+  return config.databaseUrl;
+}

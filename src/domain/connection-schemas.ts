@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { slugSchema, utf8ByteLength } from './rotation-schemas.js';
+
+/** The seed's app-connection body for PostgreSQL (method "username-and-password"). */
+export const connectionCredentialsSchema = z.strictObject({
+  host: z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(253, { error: 'must be at most 253 characters' })
+    .regex(/^[A-Za-z0-9.:_-]+$/, { error: 'must be a host name or IP address' }),
+  port: z.coerce.number().int({ error: 'must be an integer' }).min(1, { error: 'must be 1–65535' }).max(65535, { error: 'must be 1–65535' }).default(5432),
+  database: z.string().min(1, { error: 'must not be empty' }).refine((s) => utf8ByteLength(s) <= 63, { error: 'must be at most 63 bytes' }),
+  username: z.string().min(1, { error: 'must not be empty' }).refine((s) => utf8ByteLength(s) <= 63, { error: 'must be at most 63 bytes' }),
+  password: z.string().min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
+  sslEnabled: z.boolean().default(false),
+  sslRejectUnauthorized: z.boolean().default(true),
+  sslCertificate: z.string().max(65_536, { error: 'must be at most 64 KiB' }).nullable().optional(),
+});
+
+export const createConnectionSchema = z.strictObject({
+  name: slugSchema,
+  description: z.string().max(256, { error: 'must be at most 256 characters' }).nullable().optional(),
+  projectId: z.uuid({ error: 'must be a UUID' }),
+  method: z.literal('username-and-password', { error: 'must be "username-and-password"' }).default('username-and-password'),
+  credentials: connectionCredentialsSchema,
+});
+
+export type CreateConnectionInput = z.output<typeof createConnectionSchema>;

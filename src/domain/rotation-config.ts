@@ -1,0 +1,51 @@
+import { ConfigurationError } from './errors.js';
+import type { CreateRotationInput, UpdateRotationPatch } from './rotation-schemas.js';
+import { environmentName, type RotationConfig } from './rotation-types.js';
+
+/** The stored configuration for a validated create request, once its folder and connection are known. */
+export function newRotationConfig(
+  input: CreateRotationInput,
+  refs: { folderId: string; environmentId: string; connectionName: string; now: string },
+): RotationConfig {
+  return {
+    name: input.name,
+    description: input.description ?? null,
+    projectId: input.projectId,
+    environment: { id: refs.environmentId, slug: input.environment, name: environmentName(input.environment) },
+    folder: { id: refs.folderId, path: input.secretPath },
+    connection: { app: 'postgres', id: input.connectionId, name: refs.connectionName },
+    isAutoRotationEnabled: input.isAutoRotationEnabled,
+    rotationInterval: input.rotationInterval,
+    rotateAtUtc: input.rotateAtUtc,
+    parameters: input.parameters,
+    secretsMapping: input.secretsMapping,
+    createdAt: refs.now,
+    updatedAt: refs.now,
+  };
+}
+
+/**
+ * Applies a validated patch. The two roles cannot be swapped for others in place: the current credentials
+ * belong to them, so changing a username would publish a password that was never set on the new role.
+ */
+export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPatch, now: string): RotationConfig {
+  const next: RotationConfig = { ...config, updatedAt: now };
+  if (patch.name !== undefined) next.name = patch.name;
+  if (patch.description !== undefined) next.description = patch.description ?? null;
+  if (patch.isAutoRotationEnabled !== undefined) next.isAutoRotationEnabled = patch.isAutoRotationEnabled;
+  if (patch.rotationInterval !== undefined) next.rotationInterval = patch.rotationInterval;
+  if (patch.rotateAtUtc !== undefined) next.rotateAtUtc = patch.rotateAtUtc;
+  if (patch.secretsMapping !== undefined) next.secretsMapping = patch.secretsMapping;
+  if (patch.parameters !== undefined) {
+    for (const key of ['username1', 'username2'] as const) {
+      if (patch.parameters[key] !== config.parameters[key]) {
+        throw new ConfigurationError(
+          'USERNAME_IMMUTABLE',
+          `parameters.${key} cannot be changed (it is "${config.parameters[key]}"); create a new rotation for other roles`,
+        );
+      }
+    }
+    next.parameters = patch.parameters;
+  }
+  return next;
+}

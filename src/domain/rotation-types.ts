@@ -1,0 +1,103 @@
+import type { RotateAtUtc, RotationParameters, SecretsMapping } from './rotation-schemas.js';
+
+export type Slot = 0 | 1;
+
+/** The non-secret configuration of one rotation, as stored in the control database and mirrored in the workflow. */
+export interface RotationConfig {
+  name: string;
+  description: string | null;
+  projectId: string;
+  environment: { id: string; slug: string; name: string };
+  folder: { id: string; path: string };
+  connection: { app: 'postgres'; id: string; name: string };
+  isAutoRotationEnabled: boolean;
+  rotationInterval: number;
+  rotateAtUtc: RotateAtUtc;
+  parameters: RotationParameters;
+  secretsMapping: SecretsMapping;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RotationStatus = 'pending' | 'success' | 'failed';
+
+/** Workflow-owned state: which slot is published and what happened last. Times are ISO-8601 UTC. */
+export interface RotationState {
+  activeIndex: Slot | null;
+  /** Increases by one for every attempt to give a slot a new password; keys staged passwords. */
+  generation: number;
+  rotationStatus: RotationStatus;
+  rotationInProgress: boolean;
+  lastRotationAttemptedAt: string | null;
+  lastRotatedAt: string | null;
+  lastFailedAt: string | null;
+  lastRotationJobId: string | null;
+  lastRotationMessage: string | null;
+  nextRotationAt: string | null;
+  updatedAt: string;
+}
+
+/** The seed product's response shape for a PostgreSQL credentials rotation, plus `rotationInProgress`. */
+export interface RotationView {
+  id: string;
+  name: string;
+  description: string | null;
+  secretsMapping: SecretsMapping;
+  isAutoRotationEnabled: boolean;
+  activeIndex: Slot | null;
+  folderId: string;
+  connectionId: string;
+  createdAt: string;
+  updatedAt: string;
+  rotationInterval: number;
+  rotationStatus: RotationStatus;
+  rotationInProgress: boolean;
+  lastRotationAttemptedAt: string | null;
+  lastRotatedAt: string | null;
+  lastRotationJobId: string | null;
+  nextRotationAt: string | null;
+  connection: { app: 'postgres'; name: string; id: string };
+  environment: { slug: string; name: string; id: string };
+  projectId: string;
+  folder: { id: string; path: string };
+  rotateAtUtc: RotateAtUtc;
+  lastRotationMessage: string | null;
+  type: 'postgres-credentials';
+  parameters: RotationParameters;
+}
+
+export function toRotationView(id: string, config: RotationConfig, state: RotationState): RotationView {
+  const updatedAt = state.updatedAt > config.updatedAt ? state.updatedAt : config.updatedAt;
+  return {
+    id,
+    name: config.name,
+    description: config.description,
+    secretsMapping: config.secretsMapping,
+    isAutoRotationEnabled: config.isAutoRotationEnabled,
+    activeIndex: state.activeIndex,
+    folderId: config.folder.id,
+    connectionId: config.connection.id,
+    createdAt: config.createdAt,
+    updatedAt,
+    rotationInterval: config.rotationInterval,
+    rotationStatus: state.rotationStatus,
+    rotationInProgress: state.rotationInProgress,
+    lastRotationAttemptedAt: state.lastRotationAttemptedAt,
+    lastRotatedAt: state.lastRotatedAt,
+    lastRotationJobId: state.lastRotationJobId,
+    nextRotationAt: state.nextRotationAt,
+    connection: config.connection,
+    environment: config.environment,
+    projectId: config.projectId,
+    folder: config.folder,
+    rotateAtUtc: config.rotateAtUtc,
+    lastRotationMessage: state.lastRotationMessage,
+    type: 'postgres-credentials',
+    parameters: config.parameters,
+  };
+}
+
+export function environmentName(slug: string): string {
+  const known: Record<string, string> = { dev: 'Development', staging: 'Staging', prod: 'Production' };
+  return known[slug] ?? slug;
+}

@@ -1,0 +1,18 @@
+import pino from 'pino';
+
+/**
+ * Structured logs to stderr. Known secret-bearing keys are censored by pino's redaction as a second line of
+ * defence; the first is that code never puts a password into a log call.
+ */
+export function createLogger(level: string, name = 'pg-rotator') {
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: ['password', '*.password', 'adminPassword', '*.adminPassword', 'secretValue', '*.secretValue'], censor: '[REDACTED]' },
+    },
+    pino.destination(2),
+  );
+}
+
+export type Logger = ReturnType<typeof createLogger>;

@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { formatZodError } from '../domain/rotation-schemas.js';
+
+export type ServiceErrorKind = 'validation' | 'not-found' | 'conflict' | 'failed' | 'unavailable';
+
+export interface ErrorDetail {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** An error meant for the user: the API maps `kind` to a status code, the CLI to its exit code. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly kind: ServiceErrorKind,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export const HTTP_STATUS: Record<ServiceErrorKind, number> = {
+  validation: 400,
+  'not-found': 404,
+  conflict: 409,
+  failed: 422,
+  unavailable: 503,
+};
+
+export function fieldError(kind: ServiceErrorKind, field: string, rule: string): ServiceError {
+  const message = `${field} ${rule}`;
+  return new ServiceError(kind, message, [{ field, rule, message }]);
+}
+
+/** Parses input with a schema, or throws a validation error naming every field and rule. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const { message, details } = formatZodError(parsed.error);
+  throw new ServiceError('validation', message, details);
+}

@@ -1,0 +1,195 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { newRotationConfig } from '../domain/rotation-config.js';
+import {
+  createRotationSchema,
+  deleteRotationOptionsSchema,
+  updateRotationSchema,
+} from '../domain/rotation-schemas.js';
+import { type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
+import { recordAudit } from '../store/audit.js';
+import { getConnection } from '../store/connections.js';
+import { isUniqueViolation, withTransaction } from '../store/db.js';
+import { deleteRotationRow, ensureFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
+import { secretKeysTaken } from '../store/secrets.js';
+import {
+  deleteUpdate,
+  getRotationQuery,
+  issuedUpdate,
+  rotateNowSignal,
+  rotateUpdate,
+  rotationWorkflowId,
+  TASK_QUEUE,
+  updateConfigUpdate,
+  WORKFLOW_TYPE,
+} from '../workflows/rotation-messages.js';
+import type { ServiceContext } from './context.js';
+import { fieldError, parseInput, ServiceError } from './errors.js';
+
+export const projectIdKey = defineSearchAttributeKey('PgRotationProjectId', SearchAttributeType.KEYWORD);
+
+/** A stable id for (project, environment) until environments are first-class records. */
+function environmentId(projectId: string, slug: string): string {
+  const h = createHash('sha256').update(`${projectId}:${slug}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Unwraps Temporal's update/workflow failures into the user-facing reason. */
+function reason(err: unknown): string {
+  let cur: unknown = err;
+  let message = err instanceof Error ? err.message : String(err);
+  while (cur instanceof Error) {
+    if (cur.message) message = cur.message;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
+async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
+  try {
+    const res = await ctx.temporal.connection.operatorService.listSearchAttributes({ namespace: ctx.temporal.options.namespace });
+    return Object.prototype.hasOwnProperty.call(res.customAttributes ?? {}, projectIdKey.name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates, records the rotation, and starts its workflow, which checks the target and issues both
+ * credentials before this returns. If issuing fails the workflow removes the rotation again, and the
+ * error says why.
+ */
+export async function createRotation(ctx: ServiceContext, body: unknown, actor: string): Promise<RotationView> {
+  const input = parseInput(createRotationSchema, body);
+  const id = randomUUID();
+  let config;
+  try {
+    config = await withTransaction(ctx.db.pool, async (tx) => {
+      const connection = await getConnection(tx, input.connectionId);
+      if (!connection || connection.projectId !== input.projectId) {
+        throw fieldError('not-found', 'connectionId', `must name a connection of project ${input.projectId}: ${input.connectionId} not found`);
+      }
+      const folderId = await ensureFolder(tx, input.projectId, input.environment, input.secretPath);
+      if (await findRotationByName(tx, folderId, input.name)) {
+        throw fieldError('conflict', 'name', `must be unique in ${input.environment}:${input.secretPath}: "${input.name}" exists`);
+      }
+      const taken = await secretKeysTaken(tx, folderId, [input.secretsMapping.username, input.secretsMapping.password], null);
+      if (taken.length > 0) {
+        throw fieldError('conflict', 'secretsMapping', `must name secrets not already in ${input.environment}:${input.secretPath}: ${taken.join(', ')} exist`);
+      }
+      const cfg = newRotationConfig(input, {
+        folderId,
+        environmentId: environmentId(input.projectId, input.environment),
+        connectionName: connection.name,
+        now: new Date().toISOString(),
+      });
+      await insertRotation(tx, id, cfg);
+      await recordAudit(tx, { actor, action: 'rotation.created', projectId: input.projectId, rotationId: id, details: { name: input.name } });
+      return cfg;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw fieldError('conflict', 'name', `must be unique in ${input.environment}:${input.secretPath}: "${input.name}" exists`);
+    throw err;
+  }
+
+  const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
+    workflowId: rotationWorkflowId(id),
+    taskQueue: TASK_QUEUE,
+    args: [{ rotationId: id, config }],
+    workflowIdConflictPolicy: 'FAIL',
+    ...((await hasSearchAttributes(ctx)) ? { typedSearchAttributes: [{ key: projectIdKey, value: input.projectId }] } : {}),
+  });
+  try {
+    return (await ctx.temporal.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation })) as RotationView;
+  } catch (err) {
+    let started = true;
+    try {
+      await startWorkflowOperation.workflowHandle();
+    } catch {
+      started = false;
+    }
+    // Not started: nothing ran, remove the record ourselves. Started: the workflow removed it already.
+    if (!started) await deleteRotationRow(ctx.db.pool, id);
+    if (err instanceof WorkflowUpdateFailedError) throw new ServiceError('failed', `creating the rotation failed: ${reason(err)}`);
+    throw new ServiceError('unavailable', `creating the rotation failed: ${reason(err)}`);
+  }
+}
+
+function pendingState(r: RotationRecord): RotationState {
+  return {
+    activeIndex: null,
+    generation: 0,
+    rotationStatus: 'pending',
+    rotationInProgress: r.lifecycle === 'issuing',
+    lastRotationAttemptedAt: null,
+    lastRotatedAt: null,
+    lastFailedAt: null,
+    lastRotationJobId: null,
+    lastRotationMessage: null,
+    nextRotationAt: null,
+    updatedAt: r.config.updatedAt,
+  };
+}
+
+const viewOf = (r: RotationRecord) => toRotationView(r.id, r.config, r.state ?? pendingState(r));
+
+async function requireRecord(ctx: ServiceContext, rotationId: string): Promise<RotationRecord> {
+  const r = /^[0-9a-f-]{36}$/i.test(rotationId) ? await getRotation(ctx.db.pool, rotationId) : null;
+  if (!r) throw fieldError('not-found', 'rotationId', `must name an existing rotation: ${rotationId} not found`);
+  return r;
+}
+
+const handleFor = (ctx: ServiceContext, rotationId: string) => ctx.temporal.workflow.getHandle(rotationWorkflowId(rotationId));
+
+/** Live state from the workflow; the control database's snapshot when the workflow cannot answer. */
+export async function getRotationView(ctx: ServiceContext, rotationId: string): Promise<RotationView> {
+  const record = await requireRecord(ctx, rotationId);
+  try {
+    return await handleFor(ctx, rotationId).query(getRotationQuery);
+  } catch {
+    return viewOf(record);
+  }
+}
+
+/** One database query, no Temporal call per rotation. */
+export async function listRotationViews(ctx: ServiceContext, projectId?: string): Promise<RotationView[]> {
+  return (await listRotations(ctx.db.pool, projectId)).map(viewOf);
+}
+
+async function runUpdate<T>(ctx: ServiceContext, rotationId: string, fn: () => Promise<T>): Promise<T> {
+  await requireRecord(ctx, rotationId);
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw fieldError('not-found', 'rotationId', `must name a running rotation: ${rotationId} has no workflow`);
+    if (err instanceof WorkflowUpdateFailedError) throw new ServiceError('failed', reason(err));
+    throw new ServiceError('unavailable', reason(err));
+  }
+}
+
+/** Rotates now and returns once the rotation finished (joining one that is already running). */
+export async function rotateRotation(ctx: ServiceContext, rotationId: string): Promise<RotationView> {
+  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateUpdate));
+}
+
+/** Fire-and-forget manual rotation. */
+export async function requestRotation(ctx: ServiceContext, rotationId: string): Promise<void> {
+  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).signal(rotateNowSignal));
+}
+
+export async function updateRotation(ctx: ServiceContext, rotationId: string, body: unknown, actor: string): Promise<RotationView> {
+  const patch = parseInput(updateRotationSchema, body);
+  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(updateConfigUpdate, { args: [{ ...patch, actor }] }));
+}
+
+export async function deleteRotation(ctx: ServiceContext, rotationId: string, options: unknown, actor: string): Promise<RotationView> {
+  const opts = parseInput(deleteRotationOptionsSchema, options);
+  const before = await getRotationView(ctx, rotationId);
+  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(deleteUpdate, { args: [{ ...opts, actor }] }));
+  return before;
+}

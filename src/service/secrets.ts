@@ -1,0 +1,32 @@
+import { secretPathSchema, slugSchema } from '../domain/rotation-schemas.js';
+import { z } from 'zod';
+import { recordAudit } from '../store/audit.js';
+import { findFolder } from '../store/rotations.js';
+import { readSecrets, type SecretValue } from '../store/secrets.js';
+import type { ServiceContext } from './context.js';
+import { fieldError, parseInput } from './errors.js';
+
+export const secretQuerySchema = z.strictObject({
+  projectId: z.uuid({ error: 'must be a UUID' }),
+  environment: slugSchema,
+  secretPath: secretPathSchema.default('/'),
+  key: z.string().min(1).max(255).optional(),
+  version: z.coerce.number().int().positive({ error: 'must be a positive integer' }).optional(),
+});
+
+/** Reads mapped secrets (latest versions, or one version of one key). Every read is audited. */
+export async function readFolderSecrets(ctx: ServiceContext, query: unknown, actor: string): Promise<SecretValue[]> {
+  const q = parseInput(secretQuerySchema, query);
+  const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
+  const secrets = folderId ? await readSecrets(ctx.db, { folderId, key: q.key, version: q.version }) : [];
+  if (q.key && secrets.length === 0) {
+    throw fieldError('not-found', 'key', `must name an existing secret${q.version ? ' version' : ''}: ${q.key} not found in ${q.environment}:${q.secretPath}`);
+  }
+  await recordAudit(ctx.db.pool, {
+    actor,
+    action: 'secrets.read',
+    projectId: q.projectId,
+    details: { environment: q.environment, secretPath: q.secretPath, keys: secrets.map((s) => s.secretKey) },
+  });
+  return secrets;
+}

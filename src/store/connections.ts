@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { aad } from './secret-box.js';
+import type { ControlDb, Queryable } from './db.js';
+
+/** Admin connection to one target database. The password is write-only: it is never part of this record. */
+export interface TargetConnection {
+  id: string;
+  projectId: string;
+  name: string;
+  description: string | null;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  sslEnabled: boolean;
+  sslRejectUnauthorized: boolean;
+  sslCertificate: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewConnection {
+  projectId: string;
+  name: string;
+  description?: string | null;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  sslEnabled: boolean;
+  sslRejectUnauthorized: boolean;
+  sslCertificate?: string | null;
+}
+
+const COLUMNS = `id, project_id, name, description, host, port, database, username, ssl_enabled,
+  ssl_reject_unauthorized, ssl_certificate, created_at, updated_at`;
+
+function fromRow(r: Record<string, unknown>): TargetConnection {
+  return {
+    id: r.id as string,
+    projectId: r.project_id as string,
+    name: r.name as string,
+    description: (r.description as string | null) ?? null,
+    host: r.host as string,
+    port: r.port as number,
+    database: r.database as string,
+    username: r.username as string,
+    sslEnabled: r.ssl_enabled as boolean,
+    sslRejectUnauthorized: r.ssl_reject_unauthorized as boolean,
+    sslCertificate: (r.ssl_certificate as string | null) ?? null,
+    createdAt: (r.created_at as Date).toISOString(),
+    updatedAt: (r.updated_at as Date).toISOString(),
+  };
+}
+
+export async function insertConnection(db: ControlDb, input: NewConnection): Promise<TargetConnection> {
+  const id = randomUUID();
+  const { rows } = await db.pool.query(
+    `INSERT INTO connections (id, project_id, name, description, host, port, database, username, password_enc,
+       ssl_enabled, ssl_reject_unauthorized, ssl_certificate)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+    [
+      id,
+      input.projectId,
+      input.name,
+      input.description ?? null,
+      input.host,
+      input.port,
+      input.database,
+      input.username,
+      db.box.seal(input.password, aad.connectionPassword(id)),
+      input.sslEnabled,
+      input.sslRejectUnauthorized,
+      input.sslCertificate ?? null,
+    ],
+  );
+  return fromRow(rows[0]);
+}
+
+export async function getConnection(db: Queryable, id: string): Promise<TargetConnection | null> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM connections WHERE id = $1`, [id]);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function findConnectionByName(db: Queryable, projectId: string, name: string): Promise<TargetConnection | null> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM connections WHERE project_id = $1 AND name = $2`, [projectId, name]);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function listConnections(db: Queryable, projectId?: string): Promise<TargetConnection[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM connections WHERE ($1::uuid IS NULL OR project_id = $1) ORDER BY created_at, name`,
+    [projectId ?? null],
+  );
+  return rows.map(fromRow);
+}
+
+/** The admin password, decrypted: for the activities that talk to the target, nothing else. */
+export async function readConnectionPassword(db: ControlDb, id: string): Promise<string> {
+  const { rows } = await db.pool.query('SELECT password_enc FROM connections WHERE id = $1', [id]);
+  if (!rows[0]) throw new Error(`connection ${id} not found`);
+  return db.box.open(rows[0].password_enc, aad.connectionPassword(id));
+}
+
+export async function connectionInUse(db: Queryable, id: string): Promise<string[]> {
+  const { rows } = await db.query('SELECT name FROM rotations WHERE connection_id = $1 ORDER BY name', [id]);
+  return rows.map((r) => r.name as string);
+}
+
+export async function deleteConnection(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM connections WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}

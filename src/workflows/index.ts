@@ -1,0 +1,1 @@
+export { postgresCredentialsRotation } from './rotation-workflow.js';

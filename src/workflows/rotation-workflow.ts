@@ -1,0 +1,315 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { RotationActivities } from '../activities/types.js';
+import { redact } from '../domain/errors.js';
+import { formatZodError, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { type RotationState, type Slot, toRotationView } from '../domain/rotation-types.js';
+import { computeNextRotationAt } from '../domain/schedule.js';
+import {
+  deleteUpdate,
+  getRotationQuery,
+  issuedUpdate,
+  rotateNowSignal,
+  rotateUpdate,
+  type RotationWorkflowInput,
+  updateConfigUpdate,
+} from './rotation-messages.js';
+
+export * from './rotation-messages.js';
+
+const NON_RETRYABLE = ['ConfigurationError'];
+
+// Work on the target database: bounded retries, so a broken target ends in `failed` instead of hanging.
+const target = proxyActivities<RotationActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// Work on the control database: once a password is applied and verified, publishing must not give up
+// because of a database blip, so these retry until they succeed (or hit a configuration error).
+const store = proxyActivities<RotationActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Serialises rotations, config changes and deletion inside one rotation workflow. */
+class Lock {
+  private held = false;
+  get busy(): boolean {
+    return this.held;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !this.held);
+    this.held = true;
+    try {
+      return await fn();
+    } finally {
+      this.held = false;
+    }
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const projectIdKey = defineSearchAttributeKey('PgRotationProjectId', SearchAttributeType.KEYWORD);
+const statusKey = defineSearchAttributeKey('PgRotationStatus', SearchAttributeType.KEYWORD);
+const nextAtKey = defineSearchAttributeKey('PgRotationNextAt', SearchAttributeType.DATETIME);
+
+/**
+ * Makes status and next run filterable in the Temporal UI. Only where the starter set the project attribute,
+ * which it does only when the namespace has these attributes registered (an unregistered key fails the task).
+ */
+function publishSearchAttributes(state: RotationState): void {
+  if (workflowInfo().typedSearchAttributes.get(projectIdKey) === undefined) return;
+  upsertSearchAttributes([
+    { key: statusKey, value: state.rotationStatus },
+    { key: nextAtKey, value: state.nextRotationAt ? new Date(state.nextRotationAt) : null },
+  ]);
+}
+
+/** The deepest failure message (the activity's own words), redacted, prefixed with the step that failed. */
+function describeFailure(err: unknown): string {
+  let step = '';
+  let cur: unknown = err;
+  let message = err instanceof Error ? err.message : String(err);
+  while (cur instanceof Error) {
+    if (cur instanceof ActivityFailure && cur.activityType) step = cur.activityType;
+    message = cur.message || message;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return redact(step ? `${step}: ${message}` : message);
+}
+
+function initialState(nowMs: number): RotationState {
+  return {
+    activeIndex: null,
+    generation: 0,
+    rotationStatus: 'pending',
+    rotationInProgress: false,
+    lastRotationAttemptedAt: null,
+    lastRotatedAt: null,
+    lastFailedAt: null,
+    lastRotationJobId: null,
+    lastRotationMessage: null,
+    nextRotationAt: null,
+    updatedAt: iso(nowMs),
+  };
+}
+
+export async function postgresCredentialsRotation(input: RotationWorkflowInput): Promise<void> {
+  const { rotationId } = input;
+  let config = input.config;
+  const state: RotationState = input.state ?? initialState(Date.now());
+  const lock = new Lock();
+
+  let issueDone = input.state !== undefined;
+  let issueError: string | null = null;
+  let manualRequested = false;
+  let rotationsStarted = 0;
+  let rotationsFinished = 0;
+  const outcomes = new Map<number, string | null>(); // rotation number → failure message (null = success)
+  let rotatedThisRun = false;
+  let scheduleVersion = 0;
+  let deleting = false;
+  let deleted = false;
+
+  const view = () => toRotationView(rotationId, config, state);
+  const touch = () => {
+    state.updatedAt = iso(Date.now());
+    state.nextRotationAt = nextAt();
+  };
+  const nextAt = () => {
+    const next = computeNextRotationAt({
+      isAutoRotationEnabled: config.isAutoRotationEnabled,
+      rotationInterval: config.rotationInterval,
+      rotateAtUtc: config.rotateAtUtc,
+      lastRotatedAt: state.lastRotatedAt ? Date.parse(state.lastRotatedAt) : null,
+      createdAt: Date.parse(config.createdAt),
+      lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,
+    });
+    return next === null ? null : iso(next);
+  };
+  const rejectIfClosing = () => {
+    if (deleting || deleted) throw new Error('rotation is being deleted');
+  };
+
+  setHandler(getRotationQuery, view);
+
+  setHandler(issuedUpdate, async () => {
+    await condition(() => issueDone);
+    if (issueError !== null) throw ApplicationFailure.nonRetryable(issueError, 'IssueFailed');
+    return view();
+  });
+
+  setHandler(rotateNowSignal, () => {
+    if (!deleting && !deleted) manualRequested = true;
+  });
+
+  setHandler(
+    rotateUpdate,
+    async () => {
+      // Join a rotation that is already running; otherwise ask for the next one.
+      const wanted = state.rotationInProgress ? rotationsStarted : rotationsStarted + 1;
+      if (!state.rotationInProgress) manualRequested = true;
+      await condition(() => rotationsFinished >= wanted || deleted);
+      if (deleted && rotationsFinished < wanted) throw ApplicationFailure.nonRetryable('rotation was deleted', 'Deleted');
+      const failure = outcomes.get(wanted);
+      if (failure) throw ApplicationFailure.nonRetryable(`rotation failed: ${failure}`, 'RotationFailed');
+      return view();
+    },
+    {
+      validator: () => {
+        rejectIfClosing();
+        if (!issueDone || state.activeIndex === null) throw new Error('credentials are still being issued');
+      },
+    },
+  );
+
+  setHandler(
+    updateConfigUpdate,
+    async ({ actor, ...patch }) =>
+      lock.run(async () => {
+        try {
+          config = await store.saveConfig({ rotationId, patch, actor: actor ?? 'system' });
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidConfig');
+        }
+        touch();
+        publishSearchAttributes(state);
+        scheduleVersion += 1;
+        await store.recordState({ rotationId, state });
+        return view();
+      }),
+    {
+      validator: ({ actor: _actor, ...patch }) => {
+        rejectIfClosing();
+        const parsed = updateRotationSchema.safeParse(patch);
+        if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
+      },
+    },
+  );
+
+  setHandler(
+    deleteUpdate,
+    async ({ actor, deleteSecrets, revokeGeneratedCredentials }) =>
+      lock.run(async () => {
+        deleting = true;
+        try {
+          if (revokeGeneratedCredentials) await target.revokeCredentials({ rotationId });
+          await store.removeRotation({ rotationId, deleteSecrets, actor: actor ?? 'system', reason: 'deleted' });
+        } catch (err) {
+          deleting = false;
+          throw ApplicationFailure.nonRetryable(describeFailure(err), 'DeleteFailed');
+        }
+        deleted = true;
+        return { deleted: true as const };
+      }),
+    { validator: (_options) => rejectIfClosing() },
+  );
+
+  /** stage → apply → verify → publish for one slot. */
+  async function giveSlotNewPassword(slot: Slot, activate: boolean): Promise<void> {
+    state.generation += 1;
+    const ref = { rotationId, slot, generation: state.generation };
+    await target.stagePassword(ref);
+    await target.applyPassword(ref);
+    await target.verifyLogin(ref);
+    await store.publish({ ...ref, activate, actor: 'rotation' });
+  }
+
+  async function attempt(work: () => Promise<Slot>): Promise<string | null> {
+    const started = Date.now();
+    state.rotationInProgress = true;
+    state.lastRotationAttemptedAt = iso(started);
+    let failure: string | null = null;
+    try {
+      state.activeIndex = await work();
+      state.rotationStatus = 'success';
+      state.lastRotatedAt = iso(Date.now());
+      state.lastFailedAt = null;
+      state.lastRotationMessage = null;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      failure = describeFailure(err);
+      state.rotationStatus = 'failed';
+      state.lastFailedAt = iso(Date.now());
+      state.lastRotationMessage = failure;
+    }
+    state.rotationInProgress = false;
+    state.lastRotationJobId = workflowInfo().runId;
+    touch();
+    publishSearchAttributes(state);
+    await store.recordState({ rotationId, state });
+    return failure;
+  }
+
+  async function rotate(): Promise<void> {
+    if (deleted || state.activeIndex === null) return;
+    rotationsStarted += 1;
+    const number = rotationsStarted;
+    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
+    const failure = await attempt(async () => {
+      await giveSlotNewPassword(slot, true);
+      return slot;
+    });
+    outcomes.set(number, failure);
+    rotationsFinished = number;
+    rotatedThisRun = true;
+  }
+
+  if (!issueDone) {
+    // Issue: both roles get fresh passwords (invalidating the temporary ones typed into CREATE ROLE),
+    // then slot 0 is published. Any failure removes the rotation again: no half-created rotation remains.
+    issueError = await lock.run(() =>
+      attempt(async () => {
+        await target.preflight({ rotationId });
+        await giveSlotNewPassword(1, false);
+        await giveSlotNewPassword(0, true);
+        return 0;
+      }),
+    );
+    if (issueError !== null) {
+      await store.removeRotation({ rotationId, deleteSecrets: true, actor: 'rotation', reason: 'issue failed' });
+    }
+    issueDone = true;
+    if (issueError !== null) {
+      await condition(allHandlersFinished);
+      throw ApplicationFailure.nonRetryable(`issuing credentials failed: ${issueError}`, 'IssueFailed');
+    }
+  }
+
+  for (;;) {
+    const seen = scheduleVersion;
+    const dueAt = state.nextRotationAt === null ? null : Date.parse(state.nextRotationAt);
+    // After a rotation, continue-as-new once nothing is pending, so history stays bounded however long this lives.
+    const readyForNewRun = () =>
+      (rotatedThisRun || workflowInfo().continueAsNewSuggested) && !manualRequested && !lock.busy && allHandlersFinished();
+    const wake = () => deleted || manualRequested || scheduleVersion !== seen || readyForNewRun();
+    const woke = dueAt === null ? await condition(wake).then(() => true) : await condition(wake, Math.max(0, dueAt - Date.now()));
+
+    if (deleted) {
+      await condition(allHandlersFinished);
+      return;
+    }
+    if (readyForNewRun()) {
+      await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });
+    }
+    if (manualRequested) {
+      manualRequested = false;
+      await lock.run(rotate);
+    } else if (!woke && dueAt !== null && Date.now() >= dueAt) {
+      await lock.run(rotate);
+    }
+  }
+}
