@@ -1,0 +1,242 @@
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
+import {
+  deleteUpdate,
+  getRotationQuery,
+  issuedUpdate,
+  postgresCredentialsRotation,
+  rotateNowSignal,
+  rotateUpdate,
+  TASK_QUEUE,
+  updateConfigUpdate,
+} from '../../src/workflows/rotation-workflow.js';
+import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
+
+// Workflow logic on Temporal's time-skipping test server: day-long sleeps take milliseconds.
+let env: TestWorkflowEnvironment;
+let target: FakeTarget;
+// Workflows of earlier tests keep running (and rotating as time skips): each rotation id has its own fake.
+const targets = new Map<string, FakeTarget>();
+let worker: Worker;
+let running: Promise<void>;
+let seq = 0;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
+  // One worker for the file; each call is routed to the FakeTarget of its rotation id.
+  const proxy = new Proxy({} as ReturnType<FakeTarget['activities']>, {
+    get:
+      (_t, name: string) =>
+      (input: { rotationId: string }, ...rest: unknown[]) =>
+        (targets.get(input.rotationId)!.activities() as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: {
+      preflight: proxy.preflight,
+      stagePassword: proxy.stagePassword,
+      applyPassword: proxy.applyPassword,
+      verifyLogin: proxy.verifyLogin,
+      publish: proxy.publish,
+      recordState: proxy.recordState,
+      saveConfig: proxy.saveConfig,
+      revokeCredentials: proxy.revokeCredentials,
+      removeRotation: proxy.removeRotation,
+    },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+/** Starts a rotation at the test server's current time and waits for its credentials to be issued. */
+async function start(overrides: Parameters<typeof sampleConfig>[0] = {}) {
+  const now = new Date(await currentTime()).toISOString();
+  target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, ...overrides }));
+  const rotationId = `rot-${++seq}`;
+  targets.set(rotationId, target);
+  const handle = await env.client.workflow.start(postgresCredentialsRotation, {
+    workflowId: `wf-test-${seq}-${Date.now()}`,
+    taskQueue: TASK_QUEUE,
+    args: [{ rotationId, config: target.config }],
+  });
+  return handle;
+}
+
+async function currentTime(): Promise<number> {
+  return env.currentTimeMs();
+}
+
+/** The first instant ≥ from at the given UTC time of day. */
+function nextAt(from: number, hours: number, minutes: number): number {
+  const day = Math.floor(from / DAY_MS) * DAY_MS + hours * HOUR_MS + minutes * MINUTE_MS;
+  return day >= from ? day : day + DAY_MS;
+}
+
+describe('issue on create', () => {
+  it('gives both roles a password (stage → apply → verify each) and publishes slot 0 only', async () => {
+    const handle = await start();
+    const view = await handle.executeUpdate(issuedUpdate);
+    expect(view.activeIndex).toBe(0);
+    expect(view.rotationStatus).toBe('success');
+    expect(target.calls.map((c) => `${c.name}${c.ref ? `:${c.ref.slot}` : ''}${c.activate === undefined ? '' : `:${c.activate}`}`)).toEqual([
+      'preflight',
+      'stagePassword:1', 'applyPassword:1', 'verifyLogin:1', 'publish:1:false',
+      'stagePassword:0', 'applyPassword:0', 'verifyLogin:0', 'publish:0:true',
+    ]);
+    const generations = target.calls.filter((c) => c.ref).map((c) => c.ref!.generation);
+    expect(new Set(generations)).toEqual(new Set([1, 2]));
+    const lastRotatedAt = Date.parse(view.lastRotatedAt!);
+    expect(view.nextRotationAt).toBe(new Date(nextAt(lastRotatedAt + 30 * DAY_MS, 0, 0)).toISOString());
+  });
+
+  it('fails the create when preflight finds a configuration error, and removes the rotation', async () => {
+    const now = new Date(await currentTime()).toISOString();
+    target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now }));
+    target.preflightFailure = 'role "app_user_2" does not exist. To fix: CREATE ROLE "app_user_2" LOGIN;';
+    targets.set('rot-fail', target);
+    const handle = await env.client.workflow.start(postgresCredentialsRotation, {
+      workflowId: `wf-fail-${Date.now()}`,
+      taskQueue: TASK_QUEUE,
+      args: [{ rotationId: 'rot-fail', config: target.config }],
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(String((err as WorkflowFailedError).cause?.message)).toContain('CREATE ROLE "app_user_2" LOGIN');
+    expect(target.calls.map((c) => c.name)).toEqual(['preflight']);
+    expect(target.removed).toEqual([{ deleteSecrets: true, reason: 'issue failed' }]);
+  });
+});
+
+describe('schedule', () => {
+  it('fires a 30-day interval at the first rotate-at instant ≥ last rotation + 30 days, and not before', async () => {
+    const handle = await start({ rotateAtUtc: { hours: 3, minutes: 30 } });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const due = nextAt(Date.parse(issued.lastRotatedAt!) + 30 * DAY_MS, 3, 30);
+    expect(issued.nextRotationAt).toBe(new Date(due).toISOString());
+
+    await env.sleep(due - (await currentTime()) - MINUTE_MS);
+    expect(target.published()).toHaveLength(1);
+    expect((await handle.query(getRotationQuery)).activeIndex).toBe(0);
+
+    await env.sleep(2 * MINUTE_MS);
+    const after = await handle.query(getRotationQuery);
+    expect(target.published()).toHaveLength(2);
+    expect(target.published()[1]!.slot).toBe(1);
+    expect(after.activeIndex).toBe(1);
+    expect(Math.abs(Date.parse(after.lastRotatedAt!) - due)).toBeLessThan(MINUTE_MS);
+    expect(after.nextRotationAt).toBe(new Date(nextAt(Date.parse(after.lastRotatedAt!) + 30 * DAY_MS, 3, 30)).toISOString());
+  });
+
+  it('pause stops it; resume recomputes nextRotationAt from the last rotation', async () => {
+    const handle = await start({ rotationInterval: 2 });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const paused = await handle.executeUpdate(updateConfigUpdate, { args: [{ isAutoRotationEnabled: false }] });
+    expect(paused.isAutoRotationEnabled).toBe(false);
+    expect(paused.nextRotationAt).toBeNull();
+
+    await env.sleep(10 * DAY_MS);
+    expect(target.published()).toHaveLength(1);
+
+    const resumed = await handle.executeUpdate(updateConfigUpdate, { args: [{ isAutoRotationEnabled: true, rotationInterval: 30 }] });
+    const expected = nextAt(Date.parse(issued.lastRotatedAt!) + 30 * DAY_MS, 0, 0);
+    expect(resumed.nextRotationAt).toBe(new Date(expected).toISOString());
+    await env.sleep(expected - (await currentTime()) + MINUTE_MS);
+    expect(target.published()).toHaveLength(2);
+  });
+
+  it('a failing target gives `failed` with the reason, keeps the active slot, and retries at the next rotate-at', async () => {
+    const handle = await start({ rotationInterval: 1, rotateAtUtc: { hours: 12, minutes: 0 } });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    target.applyFailure = 'connect ECONNREFUSED 10.0.0.1:5432';
+    const due = Date.parse(issued.nextRotationAt!);
+    await env.sleep(due - (await currentTime()) + MINUTE_MS);
+
+    const failed = await handle.query(getRotationQuery);
+    expect(failed.rotationStatus).toBe('failed');
+    expect(failed.lastRotationMessage).toContain('applyPassword');
+    expect(failed.lastRotationMessage).toContain('ECONNREFUSED');
+    expect(failed.activeIndex).toBe(0);
+    expect(target.published()).toHaveLength(1);
+    const retryAt = Date.parse(failed.nextRotationAt!);
+    expect(retryAt).toBe(nextAt(Date.parse(failed.lastRotationAttemptedAt!) + 1, 12, 0));
+    expect(retryAt - Date.parse(failed.lastRotationAttemptedAt!)).toBeLessThanOrEqual(DAY_MS);
+
+    target.applyFailure = null;
+    await env.sleep(retryAt - (await currentTime()) + MINUTE_MS);
+    const recovered = await handle.query(getRotationQuery);
+    expect(recovered.rotationStatus).toBe('success');
+    expect(recovered.lastRotationMessage).toBeNull();
+    expect(recovered.activeIndex).toBe(1);
+  });
+});
+
+describe('manual rotation and messages', () => {
+  it('rotate update returns after the rotation; a second one while it runs joins it', async () => {
+    const handle = await start();
+    await handle.executeUpdate(issuedUpdate);
+    const [a, b] = await Promise.all([handle.executeUpdate(rotateUpdate), handle.executeUpdate(rotateUpdate)]);
+    expect(a.activeIndex).toBe(1);
+    expect(b.activeIndex).toBe(1);
+    const published = target.published();
+    expect(published).toHaveLength(2); // the issue + one joined manual rotation
+    const third = await handle.executeUpdate(rotateUpdate);
+    expect(third.activeIndex).toBe(0);
+    expect(target.published()).toHaveLength(3);
+    // Generation rises on every attempt, so staged passwords never collide.
+    const gens = target.published().map((r) => r.generation);
+    expect([...gens].sort((x, y) => x - y)).toEqual(gens);
+  });
+
+  it('rotateNow signal rotates, and the rotation continues as new with its state', async () => {
+    const handle = await start();
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const firstRun = (await handle.describe()).runId;
+    await handle.signal(rotateNowSignal);
+    await env.sleep(1000);
+    const view = await handle.query(getRotationQuery);
+    expect(view.activeIndex).toBe(1);
+    expect(view.createdAt).toBe(issued.createdAt);
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+  });
+
+  it('a failed manual rotation is reported to the caller, and the mapped slot stays', async () => {
+    const handle = await start();
+    await handle.executeUpdate(issuedUpdate);
+    target.applyFailure = 'permission denied to alter role';
+    const err = await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as Error & { cause?: Error }).cause?.message)).toContain('permission denied to alter role');
+    expect((await handle.query(getRotationQuery)).activeIndex).toBe(0);
+  });
+
+  it('updateConfig rejects an invalid patch naming the field, and changes nothing', async () => {
+    const handle = await start();
+    await handle.executeUpdate(issuedUpdate);
+    const err = await handle.executeUpdate(updateConfigUpdate, { args: [{ rotationInterval: 0 }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as Error & { cause?: Error }).cause?.message)).toMatch(/rotationInterval/);
+    expect((await handle.query(getRotationQuery)).rotationInterval).toBe(30);
+  });
+
+  it('delete revokes when asked, removes the rotation and ends the workflow', async () => {
+    const handle = await start();
+    await handle.executeUpdate(issuedUpdate);
+    await handle.executeUpdate(deleteUpdate, { args: [{ deleteSecrets: true, revokeGeneratedCredentials: true }] });
+    await handle.result();
+    expect(target.revoked).toBe(1);
+    expect(target.removed).toEqual([{ deleteSecrets: true, reason: 'deleted' }]);
+  });
+});
