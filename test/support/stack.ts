@@ -1,0 +1,158 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { loadConfig, type RotatorConfig } from '../../src/config.js';
+import { addConnection } from '../../src/service/connections.js';
+import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
+import type { TargetConnection } from '../../src/store/connections.js';
+import { startWorker, type RunningWorker } from '../../src/worker/build-worker.js';
+
+/** Environment a worker or the CLI needs to reach the test stack. */
+export function stackEnv(): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    DATABASE_URL: inject('databaseUrl'),
+    ROTATOR_ENCRYPTION_KEY: inject('encryptionKey'),
+    ROTATOR_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    LOG_LEVEL: 'info',
+  };
+}
+
+export function stackConfig(): RotatorConfig {
+  return loadConfig(stackEnv());
+}
+
+export const logsDir = () => {
+  const dir = path.join(inject('testDataDir'), 'logs');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+/** A file that captures worker output; the leak audit greps every file in logsDir() for passwords. */
+export function workerLogSink(name: string): (line: string) => void {
+  const file = path.join(logsDir(), `${name}.log`);
+  return (line) => appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
+}
+
+const serverOf = () => new URL(inject('adminDatabaseUrl'));
+
+/** Logs in over TCP with password auth (the test cluster is scram-sha-256): true, or false on auth failure. */
+export async function canLogin(database: string, user: string, password: string): Promise<boolean> {
+  const url = serverOf();
+  const client = new pg.Client({ host: url.hostname, port: Number(url.port), database, user, password, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '28P01') return false;
+    throw err;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface TestTarget {
+  projectId: string;
+  database: string;
+  roles: [string, string];
+  adminRole: string;
+  temporaryPassword: string;
+  connection: TargetConnection;
+  /** A body for createRotation, as the seed's sample request. */
+  rotationBody(overrides?: Record<string, unknown>): Record<string, unknown>;
+}
+
+export interface TestStack {
+  ctx: ServiceContext;
+  admin: pg.Pool;
+  newTarget(label: string, opts?: { roles?: [string, string] }): Promise<TestTarget>;
+  startWorker(name: string): Promise<RunningWorker>;
+  close(): Promise<void>;
+}
+
+const suffix = () => randomBytes(4).toString('hex');
+
+/**
+ * The real stack for integration tests: service context on the test Temporal server and control database,
+ * plus a factory for target databases with two application roles and a CREATEROLE (non-superuser) admin.
+ */
+export async function openTestStack(): Promise<TestStack> {
+  const ctx = await openServiceContext(stackConfig());
+  const admin = new pg.Pool({ connectionString: inject('adminDatabaseUrl'), max: 3 });
+  const workers: RunningWorker[] = [];
+  return {
+    ctx,
+    admin,
+    async newTarget(label, opts) {
+      const id = suffix();
+      const database = `target_${label}_${id}`;
+      const roles: [string, string] = opts?.roles ?? [`app_${label}_${id}_1`, `app_${label}_${id}_2`];
+      const adminRole = `rotator_admin_${id}`;
+      const adminPassword = randomBytes(18).toString('base64url');
+      const temporaryPassword = 'temporary_password';
+      const q = pg.escapeIdentifier;
+      await admin.query(`CREATE DATABASE ${q(database)}`);
+      await admin.query(`CREATE ROLE ${q(adminRole)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
+      for (const role of roles) {
+        await admin.query(`CREATE ROLE ${q(role)} LOGIN PASSWORD ${pg.escapeLiteral(temporaryPassword)}`);
+        await admin.query(`GRANT CONNECT ON DATABASE ${q(database)} TO ${q(role)}`);
+      }
+      await admin.query(`GRANT CONNECT ON DATABASE ${q(database)} TO ${q(adminRole)}`);
+      const url = serverOf();
+      const projectId = randomUUID();
+      const connection = await addConnection(
+        ctx,
+        {
+          name: `conn-${id}`,
+          projectId,
+          method: 'username-and-password',
+          credentials: { host: url.hostname, port: Number(url.port), database, username: adminRole, password: adminPassword, sslEnabled: false, sslRejectUnauthorized: true },
+        },
+        'test',
+      );
+      return {
+        projectId,
+        database,
+        roles,
+        adminRole,
+        temporaryPassword,
+        connection,
+        rotationBody: (overrides = {}) => ({
+          name: `rot-${id}`,
+          projectId,
+          description: 'my database credentials rotation',
+          connectionId: connection.id,
+          environment: 'dev',
+          secretPath: '/',
+          isAutoRotationEnabled: true,
+          rotationInterval: 30,
+          rotateAtUtc: { hours: 0, minutes: 0 },
+          parameters: { username1: roles[0], username2: roles[1] },
+          secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+          ...overrides,
+        }),
+      };
+    },
+    async startWorker(name) {
+      const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+      const sink = workerLogSink(name);
+      try {
+        Runtime.install({ logger: new DefaultLogger('INFO', (e) => sink(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}`)) });
+      } catch {
+        // Already installed by an earlier call in this process: the first sink keeps receiving the output.
+      }
+      const w = await startWorker(stackConfig());
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.shutdown().catch(() => {})));
+      await ctx.close();
+      await admin.end();
+    },
+  };
+}
