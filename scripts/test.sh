@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): install, lint, type-check, then all Vitest suites (unit → workflow → integration).
+# Extra arguments go to `vitest run`, e.g. `npm test -- test/unit`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+step "Temporal binaries (TEMPORAL_CLI_PATH / PATH / .venv)"
+npx tsx src/infra/cli-ensure-binaries.ts
+
+step "eslint"
+npx eslint .
+
+step "tsc --noEmit"
+npx tsc --noEmit
+
+step "vitest run $*"
+npx vitest run "$@"

@@ -1,0 +1,12 @@
+// `npx tsx src/infra/cli-ensure-binaries.ts`: makes sure the Temporal CLI and test server are available
+// (installing them into the project venv if needed) and prints where they are.
+import { ensureTemporalBinaries } from './temporal-binaries.js';
+
+try {
+  const { temporal, testServer } = await ensureTemporalBinaries();
+  console.log(`temporal: ${temporal}`);
+  console.log(`temporal-test-server: ${testServer}`);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}

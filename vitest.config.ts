@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+/** unit → workflow → everything else → integration → leak audit (it checks what all earlier tests left behind). */
+function rank(file: string): number {
+  const rel = path.relative(root, file).split(path.sep).join('/');
+  if (rel === 'test/integration/leak-audit.test.ts') return 4;
+  if (rel.startsWith('test/unit/')) return 0;
+  if (rel.startsWith('test/workflow/')) return 1;
+  if (rel.startsWith('test/integration/')) return 3;
+  return 2;
+}
+
+class LayeredSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files); // keeps Vitest's order (failed first, slow first) within a layer
+    return sorted
+      .map((spec, index) => ({ spec, index }))
+      .sort((a, b) => rank(a.spec.moduleId) - rank(b.spec.moduleId) || a.index - b.index)
+      .map(({ spec }) => spec);
+  }
+}
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    // Integration tests share one PostgreSQL cluster and one Temporal server; the machine has 2 cores.
+    fileParallelism: false,
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    sequence: { sequencer: LayeredSequencer },
+  },
+});
