@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createRotationSchema,
+  deleteRotationOptionsSchema,
+  formatZodError,
+  passwordRequirementsSchema,
+  rotationParametersSchema,
+  secretPathSchema,
+  secretsMappingSchema,
+  slugSchema,
+  updateRotationSchema,
+  utf8ByteLength,
+} from '../../src/domain/rotation-schemas.js';
+import type { z } from 'zod';
+
+/** The seed's sample request, as written. */
+const SAMPLE = {
+  name: 'my-pg-rotation',
+  projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+  description: 'my database credentials rotation',
+  connectionId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
+  environment: 'dev',
+  secretPath: '/',
+  isAutoRotationEnabled: true,
+  rotationInterval: 30,
+  rotateAtUtc: { hours: 0, minutes: 0 },
+  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
+  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+};
+
+/** Parses and returns either the data or the formatted error message. */
+function check<S extends z.ZodType>(schema: S, input: unknown) {
+  const r = schema.safeParse(input);
+  return r.success ? { ok: true as const, data: r.data } : { ok: false as const, error: formatZodError(r.error) };
+}
+
+describe('createRotationSchema', () => {
+  it('accepts the seed sample request as written', () => {
+    const r = check(createRotationSchema, SAMPLE);
+    expect(r.ok && r.data).toEqual({
+      ...SAMPLE,
+      parameters: { ...SAMPLE.parameters, rotationStatementPassword: 'verifier' },
+    });
+  });
+
+  it('fills defaults: secretPath "/", auto-rotation on, 00:00 UTC', () => {
+    const { secretPath: _s, isAutoRotationEnabled: _a, rotateAtUtc: _r, description: _d, ...minimal } = SAMPLE;
+    const r = check(createRotationSchema, minimal);
+    expect(r.ok && r.data).toMatchObject({ secretPath: '/', isAutoRotationEnabled: true, rotateAtUtc: { hours: 0, minutes: 0 } });
+  });
+
+  it.each([
+    ['name', { name: 'My Rotation' }, 'name must contain only lowercase letters, digits and hyphens'],
+    ['name too long', { name: 'a'.repeat(65) }, 'name must be at most 64 characters'],
+    ['name empty', { name: '' }, 'name must not be empty'],
+    ['name hyphen', { name: '-rot' }, 'not start or end with a hyphen'],
+    ['missing name', { name: undefined }, 'name is required'],
+    ['projectId', { projectId: 'nope' }, 'projectId must be a UUID'],
+    ['connectionId', { connectionId: 42 }, 'connectionId must be a UUID'],
+    ['description', { description: 'x'.repeat(257) }, 'description must be at most 256 characters'],
+    ['environment', { environment: 'Dev' }, 'environment must contain only lowercase'],
+    ['environment long', { environment: 'e'.repeat(65) }, 'environment must be at most 64 characters'],
+    ['secretPath', { secretPath: '/a/../b' }, 'secretPath must not contain ".." segments'],
+    ['secretPath control', { secretPath: '/a\nb' }, 'secretPath must not contain control characters'],
+    ['isAutoRotationEnabled', { isAutoRotationEnabled: 'yes' }, 'isAutoRotationEnabled must be true or false'],
+    ['rotationInterval 0', { rotationInterval: 0 }, 'rotationInterval must be an integer number of days from 1 to 3650'],
+    ['rotationInterval fraction', { rotationInterval: 1.5 }, 'rotationInterval must be an integer number of days'],
+    ['rotationInterval huge', { rotationInterval: 3651 }, 'rotationInterval must be at most 3650 days'],
+    ['rotationInterval string', { rotationInterval: '30' }, 'rotationInterval must be an integer number of days'],
+    ['rotateAtUtc.hours', { rotateAtUtc: { hours: 24, minutes: 0 } }, 'rotateAtUtc.hours must be an integer from 0 to 23'],
+    ['rotateAtUtc.minutes', { rotateAtUtc: { hours: 1, minutes: 60 } }, 'rotateAtUtc.minutes must be an integer from 0 to 59'],
+    ['rotateAtUtc missing minutes', { rotateAtUtc: { hours: 1 } }, 'rotateAtUtc.minutes is required'],
+    ['parameters missing', { parameters: undefined }, 'parameters is required'],
+    ['same usernames', { parameters: { username1: 'a', username2: 'a' } }, 'parameters.username2 must differ from parameters.username1'],
+    ['username too long', { parameters: { username1: 'é'.repeat(32), username2: 'b' } }, 'parameters.username1 must be 1 to 63 bytes in UTF-8 (got 64)'],
+    ['username empty', { parameters: { username1: '', username2: 'b' } }, 'parameters.username1 must be 1 to 63 bytes'],
+    ['bad template', { parameters: { username1: 'a', username2: 'b', rotationStatement: 'ALTER ROLE {{username}}' } }, 'parameters.rotationStatement must contain the placeholder {{password}}'],
+    ['plaintext without template', { parameters: { username1: 'a', username2: 'b', rotationStatementPassword: 'plaintext' } }, 'parameters.rotationStatementPassword may be "plaintext" only together with'],
+    ['same secret names', { secretsMapping: { username: 'X', password: 'X' } }, 'secretsMapping.password must differ from secretsMapping.username'],
+    ['secret name with colon', { secretsMapping: { username: 'A:B', password: 'P' } }, 'secretsMapping.username must not contain ":" or "/"'],
+    ['unknown field', { extra: 1 }, 'extra is not a known field'],
+    ['unknown nested field', { parameters: { username1: 'a', username2: 'b', username3: 'c' } }, 'parameters.username3 is not a known field'],
+  ])('%s', (_name, patch, message) => {
+    const r = check(createRotationSchema, { ...SAMPLE, ...patch });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain(message);
+  });
+
+  it('reports every field with its rule in details', () => {
+    const r = check(createRotationSchema, { ...SAMPLE, name: 'Bad Name', rotationInterval: 0 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.details.map((d) => d.field)).toEqual(['name', 'rotationInterval']);
+      expect(r.error.details[0]).toEqual({
+        field: 'name',
+        rule: 'must contain only lowercase letters, digits and hyphens, and not start or end with a hyphen',
+        message: 'name must contain only lowercase letters, digits and hyphens, and not start or end with a hyphen',
+      });
+    }
+  });
+
+  it('names the body when it is not an object', () => {
+    const r = check(createRotationSchema, 'hello');
+    expect(!r.ok && r.error.message).toBe('body must be a JSON object');
+  });
+});
+
+describe('slugSchema', () => {
+  it.each([
+    ['a', true], ['my-pg-rotation', true], ['a1-b2', true], ['a'.repeat(64), true],
+    ['', false], ['A', false], ['a_b', false], ['a b', false], ['-a', false], ['a-', false], ['a'.repeat(65), false], ['ü', false],
+  ])('%j → %s', (v, ok) => {
+    expect(slugSchema.safeParse(v).success).toBe(ok);
+  });
+});
+
+describe('secretPathSchema', () => {
+  it.each([
+    ['/', '/'], ['', '/'], ['//', '/'], ['/app', '/app'], ['app', '/app'], ['/app/', '/app'],
+    ['//a//b///', '/a/b'], ['/a.b/c_d/e-f', '/a.b/c_d/e-f'], ['/..x/y..', '/..x/y..'],
+  ])('%j → %j', (raw, normalised) => {
+    expect(secretPathSchema.parse(raw)).toBe(normalised);
+  });
+
+  it.each([['/a/..'], ['../a'], ['/./a'], ['/a b'], ['/a\u0000'], ['/a\\b'], ['/a:b'], ['/é'], ['/' + 'a'.repeat(1024)]])(
+    'rejects %j',
+    (raw) => {
+      expect(secretPathSchema.safeParse(raw).success).toBe(false);
+    },
+  );
+});
+
+describe('passwordRequirementsSchema', () => {
+  it.each([
+    [{}, { length: 48, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 0 }, allowedSymbols: '-_.~!*' }],
+    [{ length: 12 }, { length: 12, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 0 }, allowedSymbols: '-_.~!*' }],
+    [{ required: { symbols: 2 } }, { length: 48, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 2 }, allowedSymbols: '-_.~!*' }],
+    [{ length: 1, required: { digits: 0, lowercase: 1, uppercase: 0 } }, { length: 1, required: { digits: 0, lowercase: 1, uppercase: 0, symbols: 0 }, allowedSymbols: '-_.~!*' }],
+    [{ length: 250, allowedSymbols: '' }, { length: 250, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 0 }, allowedSymbols: '' }],
+  ])('%j → %j', (input, output) => {
+    expect(passwordRequirementsSchema.parse(input)).toEqual(output);
+  });
+
+  it.each([
+    [{ length: 0 }, 'length must be an integer from 1 to 250'],
+    [{ length: 251 }, 'length must be an integer from 1 to 250'],
+    [{ length: 2 }, 'required must add up to at most length (2); the required counts add up to 3'],
+    [{ required: { digits: 0, lowercase: 0, uppercase: 0, symbols: 0 } }, 'required must require at least one character'],
+    [{ required: { digits: -1 } }, 'required.digits must be a non-negative integer count of digits'],
+    [{ required: { symbols: 1.5 } }, 'required.symbols must be a non-negative integer count of symbols'],
+    [{ required: { symbols: 1 }, allowedSymbols: '' }, 'allowedSymbols must not be empty when required.symbols is greater than 0'],
+    [{ allowedSymbols: '-a' }, 'allowedSymbols may contain only printable ASCII symbols'],
+    [{ allowedSymbols: '- ' }, 'allowedSymbols may contain only printable ASCII symbols'],
+    [{ allowedSymbols: '-€' }, 'allowedSymbols may contain only printable ASCII symbols'],
+    [{ allowedSymbols: '-\t' }, 'allowedSymbols may contain only printable ASCII symbols'],
+    [{ allowedSymbols: '-!-' }, 'allowedSymbols must not repeat a symbol; "-" appears twice'],
+    [{ extra: true }, 'extra is not a known field'],
+  ])('%j is rejected: %s', (input, message) => {
+    const r = check(passwordRequirementsSchema, input);
+    expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('rotationParametersSchema', () => {
+  it.each([
+    [{ username1: 'a', username2: 'b' }],
+    [{ username1: 'a"b', username2: "c'd; --" }],
+    [{ username1: 'A', username2: 'a' }], // case matters for quoted identifiers
+    [{ username1: '€'.repeat(21), username2: '🔑'.repeat(15) + 'abc' }],
+    [{ username1: 'a', username2: 'b', rotationStatement: 'ALTER USER {{username}} PASSWORD {{password}}', rotationStatementPassword: 'plaintext' }],
+    [{ username1: 'a', username2: 'b', passwordRequirements: { length: 20 } }],
+  ])('accepts %j', (input) => {
+    expect(rotationParametersSchema.safeParse(input).success).toBe(true);
+  });
+
+  it.each([
+    [{ username1: 'a\nb', username2: 'b' }, 'username1 must not contain control characters'],
+    [{ username1: 'a\ud800', username2: 'b' }, 'username1 must be valid Unicode'],
+    [{ username1: '€'.repeat(21) + 'a', username2: 'b' }, 'username1 must be 1 to 63 bytes in UTF-8 (got 64)'],
+    [{ username1: 'a', username2: 'b', rotationStatementPassword: 'md5' }, 'rotationStatementPassword must be "verifier" or "plaintext"'],
+    [{ username1: 'a', username2: 'b', rotationStatement: `ALTER ROLE "{{username}}" PASSWORD {{password}}` }, 'already-quoted'],
+    [{ username1: 'a', username2: 'b', passwordRequirements: { length: 0 } }, 'passwordRequirements.length must be an integer from 1 to 250'],
+    [{ username1: 'a' }, 'username2 is required'],
+  ])('%j is rejected: %s', (input, message) => {
+    const r = check(rotationParametersSchema, input);
+    expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('secretsMappingSchema', () => {
+  it.each([
+    [{ username: 'U', password: 'P' }, null],
+    [{ username: 'DB_USER', password: 'db.password-1' }, null],
+    [{ username: 'a'.repeat(255), password: 'P' }, null],
+    [{ username: 'a'.repeat(256), password: 'P' }, 'username must be at most 255 characters'],
+    [{ username: '', password: 'P' }, 'username must not be empty'],
+    [{ username: 'a/b', password: 'P' }, 'username must not contain ":" or "/"'],
+    [{ username: 'U', password: 'a b' }, 'password must not contain whitespace or control characters'],
+    [{ username: 'U', password: 'a\u0007' }, 'password must not contain whitespace or control characters'],
+    [{ username: 'U', password: 'U' }, 'password must differ from secretsMapping.username'],
+    [{ username: 'U' }, 'password is required'],
+  ])('%j → %s', (input, message) => {
+    const r = check(secretsMappingSchema, input);
+    if (message === null) expect(r.ok).toBe(true);
+    else expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('updateRotationSchema', () => {
+  it.each([
+    [{ isAutoRotationEnabled: false }, { isAutoRotationEnabled: false }],
+    [{ description: null }, { description: null }],
+    [{ rotateAtUtc: { hours: 3, minutes: 15 } }, { rotateAtUtc: { hours: 3, minutes: 15 } }],
+    [{ rotationInterval: 7, name: 'renamed' }, { rotationInterval: 7, name: 'renamed' }],
+    [{ parameters: { username1: 'a', username2: 'b' } }, { parameters: { username1: 'a', username2: 'b', rotationStatementPassword: 'verifier' } }],
+  ])('%j → %j (no defaults filled in)', (input, output) => {
+    expect(updateRotationSchema.parse(input)).toEqual(output);
+  });
+
+  it.each([
+    [{}, 'body must contain at least one field to change'],
+    [{ description: undefined }, 'body must contain at least one field to change'],
+    [{ projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a' }, 'projectId is not a known field'],
+    [{ secretPath: '/x' }, 'secretPath is not a known field'],
+    [{ rotationInterval: 0 }, 'rotationInterval must be an integer number of days'],
+    [{ rotateAtUtc: { hours: 1 } }, 'rotateAtUtc.minutes is required'],
+    [{ secretsMapping: { username: 'A', password: 'A' } }, 'secretsMapping.password must differ from secretsMapping.username'],
+  ])('%j is rejected: %s', (input, message) => {
+    const r = check(updateRotationSchema, input);
+    expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('deleteRotationOptionsSchema', () => {
+  it.each([
+    [{}, { deleteSecrets: false, revokeGeneratedCredentials: false }],
+    [{ deleteSecrets: true }, { deleteSecrets: true, revokeGeneratedCredentials: false }],
+    [{ deleteSecrets: 'true', revokeGeneratedCredentials: 'false' }, { deleteSecrets: true, revokeGeneratedCredentials: false }],
+    [{ revokeGeneratedCredentials: 'true' }, { deleteSecrets: false, revokeGeneratedCredentials: true }],
+  ])('%j → %j', (input, output) => {
+    expect(deleteRotationOptionsSchema.parse(input)).toEqual(output);
+  });
+
+  it.each([
+    [{ deleteSecrets: 'yes' }, 'deleteSecrets must be true or false'],
+    [{ deleteSecrets: 1 }, 'deleteSecrets must be true or false'],
+    [{ deleteSecret: 'true' }, 'deleteSecret is not a known field'],
+  ])('%j is rejected: %s', (input, message) => {
+    const r = check(deleteRotationOptionsSchema, input);
+    expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('utf8ByteLength', () => {
+  it.each([['', 0], ['a', 1], ['é', 2], ['€', 3], ['🔑', 4], ['a€🔑', 8]])('%j → %i', (s, n) => {
+    expect(utf8ByteLength(s)).toBe(n);
+    expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'));
+  });
+});
