@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { projectRoot } from '../../src/infra/paths.js';
+import { createRotation, getRotationView } from '../../src/service/rotations.js';
+import { readFolderSecrets } from '../../src/service/secrets.js';
+import { rotateUpdate, rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
+import { rememberPasswords } from '../support/passwords.js';
+import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+
+// I5: a worker killed (SIGKILL) after applyPassword and before publish completes resumes without manual action.
+let stack: TestStack;
+let target: TestTarget;
+const children: ChildProcess[] = [];
+let probing = false;
+
+function spawnWorker(name: string): ChildProcess {
+  const out = createWriteStream(path.join(logsDir(), `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: projectRoot,
+    env: { ...process.env, ...stackEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  children.push(child);
+  return child;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  stack = await openTestStack();
+  target = await stack.newTarget('crash');
+});
+
+afterAll(async () => {
+  probing = false;
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (stack) await rememberPasswords(stack.ctx.db);
+  await stack?.close();
+});
+
+it('SIGKILL of the worker between applyPassword and publish: the rotation completes and the mapped pair logs in throughout', async () => {
+  spawnWorker('worker-crash-1');
+  const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+  const secretsQuery = { projectId: target.projectId, environment: 'dev', secretPath: '/' };
+
+  // A prober logs in with whatever pair is mapped, all through the crash and the recovery.
+  probing = true;
+  const probe = { logins: 0, failures: 0 };
+  const prober = (async () => {
+    // Stops by itself once the test is over, whatever happened.
+    for (const until = Date.now() + 110_000; probing && Date.now() < until; ) {
+      const s = await readFolderSecrets(stack.ctx, secretsQuery, 'prober');
+      const get = (k: string) => s.find((x) => x.secretKey === k)!.secretValue;
+      probe.logins += 1;
+      if (!(await canLogin(target.database, get('POSTGRES_DB_USERNAME'), get('POSTGRES_DB_PASSWORD')))) probe.failures += 1;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+
+  // Hold the rotation's row lock in the control database: publish (SELECT … FOR UPDATE) blocks on it, after apply
+  // and verify are done. NO KEY UPDATE lets the foreign-key checks of stagePassword through.
+  const blocker = new pg.Client({ connectionString: inject('databaseUrl') });
+  await blocker.connect();
+  await blocker.query('BEGIN');
+  await blocker.query('SELECT 1 FROM rotations WHERE id = $1 FOR NO KEY UPDATE', [created.id]);
+
+  const handle = stack.ctx.temporal.workflow.getHandle(rotationWorkflowId(created.id));
+  const rotation = handle.executeUpdate(rotateUpdate);
+  const waiting = await waitFor('publish to block on the row lock', async () => {
+    const { rows } = await stack.admin.query(
+      `SELECT query FROM pg_stat_activity WHERE datname = 'rotator' AND wait_event_type = 'Lock'`,
+    );
+    return rows.some((r) => String(r.query).includes('FOR UPDATE')) ? true : undefined;
+  });
+  expect(waiting).toBe(true);
+  // The history proves where we are: the latest applyPassword and verifyLogin completed, the latest publish did not.
+  const events = (await handle.fetchHistory()).events ?? [];
+  const completedIds = new Set(events.map((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')));
+  const lastScheduled = (type: string) =>
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).at(-1);
+  const done = (type: string) => completedIds.has(String(lastScheduled(type)?.eventId ?? 'none'));
+  expect([done('applyPassword'), done('verifyLogin'), done('publish')]).toEqual([true, true, false]);
+
+  const first = children[0]!;
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  await blocker.query('ROLLBACK');
+  await blocker.end();
+
+  // The mapped (old) pair still logs in while no worker runs.
+  spawnWorker('worker-crash-2');
+  const result = await rotation; // publish is retried once its 30 s start-to-close timeout expires
+  expect(result.activeIndex).toBe(1);
+  expect(result.rotationStatus).toBe('success');
+
+  probing = false;
+  await prober;
+  expect(probe.logins).toBeGreaterThan(20);
+  expect(probe.failures).toBe(0);
+
+  const s = await readFolderSecrets(stack.ctx, secretsQuery, 'test');
+  const username = s.find((x) => x.secretKey === 'POSTGRES_DB_USERNAME')!;
+  const password = s.find((x) => x.secretKey === 'POSTGRES_DB_PASSWORD')!;
+  expect(username.secretValue).toBe(target.roles[1]);
+  expect(password.version).toBe(2); // published exactly once despite the retry
+  expect(await canLogin(target.database, username.secretValue, password.secretValue)).toBe(true);
+  expect((await getRotationView(stack.ctx, created.id)).activeIndex).toBe(1);
+}, 120_000);
