@@ -34,7 +34,7 @@ beforeAll(async () => {
     get:
       (_t, name: string) =>
       (input: { rotationId: string }, ...rest: unknown[]) =>
-        (targets.get(input.rotationId)!.activities() as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
+        (targets.get(input.rotationId)!.activities() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
