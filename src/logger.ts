@@ -1,17 +1,17 @@
 import pino from 'pino';
 
 /**
- * Structured logs to stderr. Known secret-bearing keys are censored by pino's redaction as a second line of
+ * Structured logs to stderr (or a file). Known secret-bearing keys are censored by pino's redaction as a second line of
  * defence; the first is that code never puts a password into a log call.
  */
-export function createLogger(level: string, name = 'pg-rotator') {
+export function createLogger(level: string, name = 'pg-rotator', file?: string) {
   return pino(
     {
       name,
       level,
       redact: { paths: ['password', '*.password', 'adminPassword', '*.adminPassword', 'secretValue', '*.secretValue'], censor: '[REDACTED]' },
     },
-    pino.destination(2),
+    pino.destination(file ? { dest: file, mkdir: true, sync: false } : 2),
   );
 }
 

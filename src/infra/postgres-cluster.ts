@@ -77,17 +77,13 @@ export async function createDatabase(cluster: Pick<LocalCluster, 'url'>, name: s
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount) return;
     try {
-      await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     } catch (err) {
       if ((err as { code?: string }).code !== '42P04') throw err; // created concurrently
     }
   } finally {
     await client.end();
   }
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

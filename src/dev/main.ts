@@ -1,0 +1,144 @@
+/**
+ * The dev command: local PostgreSQL + Temporal dev server (or the ones named by DATABASE_URL /
+ * TEMPORAL_ADDRESS), a worker, and a demo rotation that is rotated once. Stays up until Ctrl-C.
+ * Started again, it reuses `.data/dev`: rotations, secrets and Temporal history survive restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { startLocalStack } from '../infra/local-stack.js';
+import { dataDir } from '../infra/paths.js';
+import { canBind } from '../infra/process.js';
+import { addConnection } from '../service/connections.js';
+import { openServiceContext } from '../service/context.js';
+import { createRotation, rotateRotation } from '../service/rotations.js';
+import { readFolderSecrets } from '../service/secrets.js';
+import { findConnectionByName } from '../store/connections.js';
+import { findFolder, findRotationByName } from '../store/rotations.js';
+import { startWorker } from '../worker/build-worker.js';
+import { rotationWorkflowId } from '../workflows/rotation-messages.js';
+import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget } from './demo-target.js';
+
+const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The root key: from the environment, else a file in the data folder created on first start. */
+function encryptionKey(dir: string): string {
+  if (process.env.ROTATOR_ENCRYPTION_KEY) return process.env.ROTATOR_ENCRYPTION_KEY;
+  const file = path.join(dir, 'encryption.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function main(): Promise<void> {
+  const dir = path.join(dataDir(), 'dev');
+  mkdirSync(dir, { recursive: true });
+  say(`==> starting PostgreSQL and Temporal (data in ${dir})`);
+  const stack = await startLocalStack({
+    dir,
+    fresh: false,
+    temporalPort: (await canBind(7233)) ? 7233 : undefined,
+    uiPort: (await canBind(8233)) ? 8233 : undefined,
+  });
+
+  const env = {
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    ROTATOR_ENCRYPTION_KEY: encryptionKey(dir),
+  };
+  // The CLI reads this file when these variables are not set, so `npm run cli -- …` just works here.
+  writeFileSync(path.join(dir, 'rotator.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const config = loadConfig({ ...process.env, ...env });
+
+  const workerLogFile = path.join(dir, 'worker.log');
+  const workerLog = createLogger(config.logLevel, 'pg-rotator-worker', workerLogFile);
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (e) => workerLog.info({ ...e.meta }, e.message)),
+    shutdownSignals: [],
+  });
+  const worker = await startWorker(config);
+  say(`==> worker polling task queue pg-rotation (log: ${workerLogFile})`);
+
+  const ctx = await openServiceContext(config);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('\n==> stopping');
+    await worker.shutdown().catch(() => {});
+    await ctx.close().catch(() => {});
+    await stack.stop().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  // The demo: two roles on database "demo", an admin connection, a rotation, one rotation now.
+  const adminPassword = await prepareDemoTarget(stack.adminUrl);
+  let connection = await findConnectionByName(ctx.db.pool, DEMO_PROJECT_ID, 'demo-connection');
+  if (!connection) {
+    if (!adminPassword) throw new Error(`role ${DEMO_ADMIN} exists but no demo connection does: drop the role or the data folder ${dir}`);
+    const url = new URL(stack.adminUrl(DEMO_DATABASE));
+    connection = await addConnection(
+      ctx,
+      {
+        name: 'demo-connection',
+        projectId: DEMO_PROJECT_ID,
+        method: 'username-and-password',
+        credentials: { host: url.hostname, port: Number(url.port), database: DEMO_DATABASE, username: DEMO_ADMIN, password: adminPassword, sslEnabled: false, sslRejectUnauthorized: true },
+      },
+      'dev',
+    );
+  }
+  const folderId = await findFolder(ctx.db.pool, DEMO_PROJECT_ID, 'dev', '/');
+  const existing = folderId ? await findRotationByName(ctx.db.pool, folderId, 'demo-rotation') : null;
+  let rotationId = existing?.id;
+  if (!rotationId) {
+    const created = await createRotation(
+      ctx,
+      {
+        name: 'demo-rotation',
+        projectId: DEMO_PROJECT_ID,
+        description: 'pg-rotator demo',
+        connectionId: connection.id,
+        environment: 'dev',
+        secretPath: '/',
+        isAutoRotationEnabled: true,
+        rotationInterval: 30,
+        rotateAtUtc: { hours: 0, minutes: 0 },
+        parameters: { username1: DEMO_ROLES[0], username2: DEMO_ROLES[1] },
+        secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+      },
+      'dev',
+    );
+    rotationId = created.id;
+    say(`==> created demo rotation ${rotationId}: both roles got fresh passwords, ${DEMO_ROLES[0]} is published`);
+  }
+  const rotated = await rotateRotation(ctx, rotationId);
+  const secrets = await readFolderSecrets(ctx, { projectId: DEMO_PROJECT_ID, environment: 'dev', secretPath: '/' }, 'dev');
+  const version = secrets.find((s) => s.secretKey === 'POSTGRES_DB_PASSWORD')?.version;
+
+  const ui = stack.uiUrl ?? '(your Temporal UI)';
+  say(`==> rotated once: activeIndex=${rotated.activeIndex} (${rotated.activeIndex === 0 ? DEMO_ROLES[0] : DEMO_ROLES[1]} is published), status=${rotated.rotationStatus}, secret version ${version}, next rotation ${rotated.nextRotationAt}`);
+  say('');
+  say(`Temporal UI:        ${ui}`);
+  say(`This rotation run:  ${ui}/namespaces/default/workflows/${rotationWorkflowId(rotationId)}`);
+  say(`Temporal address:   ${stack.temporalAddress}`);
+  say(`Control database:   ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  say('');
+  say('Try (in another terminal):');
+  say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev`);
+  say(`  npm run cli -- rotation rotate ${rotationId}`);
+  say(`  npm run cli -- rotation get ${rotationId}`);
+  say('');
+  say('Ctrl-C stops the worker and the local servers; the data stays in .data/dev for the next start.');
+  await worker.run;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`dev: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
