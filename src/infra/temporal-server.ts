@@ -152,6 +152,9 @@ async function launch(temporal: string, state: ServerState, logFile: string, kee
     '--ui-port', String(state.uiPort),
     '--log-level', 'warn',
     '--ui-disable-news-fetch',
+    // The server hands an activity straight back to the worker that scheduled it (no matching round trip).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...Object.values(SEARCH_ATTRIBUTES).flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
   ];
   const shell = findOnPath('sh') ?? '/bin/sh';

@@ -250,7 +250,6 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     state.lastRotationJobId = workflowInfo().runId;
     touch();
     publishSearchAttributes(state);
-    await store.recordState({ rotationId, state });
     return failure;
   }
 
@@ -263,8 +262,11 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
       await giveSlotNewPassword(slot, true);
       return slot;
     });
+    // Callers waiting on this rotation are answered from workflow state (the source of truth) right away;
+    // the control database's copy for listings follows.
     outcomes.set(number, failure);
     rotationsFinished = number;
+    await store.recordState({ rotationId, state });
     rotatedThisRun = true;
   }
 
@@ -279,7 +281,8 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
         return 0;
       }),
     );
-    if (issueError !== null) {
+    if (issueError === null) await store.recordState({ rotationId, state });
+    else {
       await store.removeRotation({ rotationId, deleteSecrets: true, actor: 'rotation', reason: 'issue failed' });
     }
     issueDone = true;

@@ -1,0 +1,140 @@
+/**
+ * Rotate-now latency through Temporal (update sent → result back) against a direct baseline that runs the same
+ * four steps (stage → apply → verify → publish) by calling the activity functions in-process, in the same run,
+ * on the same local stack and target. Prints p50/p95 of both and their ratio.
+ *
+ *   npm run bench            (ROTATIONS=50 by default)
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { createActivities } from '../src/activities/index.js';
+import { TargetPools } from '../src/activities/target-pools.js';
+import { loadConfig } from '../src/config.js';
+import { newRotationConfig } from '../src/domain/rotation-config.js';
+import { createRotationSchema } from '../src/domain/rotation-schemas.js';
+import type { Slot } from '../src/domain/rotation-types.js';
+import { startLocalStack } from '../src/infra/local-stack.js';
+import { dataDir } from '../src/infra/paths.js';
+import { addConnection } from '../src/service/connections.js';
+import { openServiceContext } from '../src/service/context.js';
+import { createRotation, rotateRotation } from '../src/service/rotations.js';
+import { ensureFolder, insertRotation } from '../src/store/rotations.js';
+import { startWorker } from '../src/worker/build-worker.js';
+
+const N = Number(process.env.ROTATIONS ?? 50);
+const WARMUP = 3;
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const stack = await startLocalStack({ dir: path.join(dataDir(), 'bench'), fresh: true });
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    ROTATOR_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+  });
+  const worker = await startWorker(config);
+  const ctx = await openServiceContext(config);
+  try {
+    // Target: four roles (two per rotation) and a CREATEROLE admin, on database "bench".
+    const q = pg.escapeIdentifier;
+    const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
+    await admin.connect();
+    const adminPassword = randomBytes(18).toString('base64url');
+    await admin.query('CREATE DATABASE bench');
+    await admin.query(`CREATE ROLE bench_admin LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
+    for (const r of ['bench_t1', 'bench_t2', 'bench_d1', 'bench_d2']) {
+      await admin.query(`CREATE ROLE ${q(r)} LOGIN PASSWORD 'temporary_password'`);
+    }
+    await admin.end();
+    const url = new URL(stack.adminUrl('bench'));
+    const projectId = randomUUID();
+    const connection = await addConnection(
+      ctx,
+      {
+        name: 'bench',
+        projectId,
+        credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword },
+      },
+      'bench',
+    );
+    const body = (name: string, u1: string, u2: string, secretPrefix: string) => ({
+      name,
+      projectId,
+      connectionId: connection.id,
+      environment: 'dev',
+      rotationInterval: 30,
+      parameters: { username1: u1, username2: u2 },
+      secretsMapping: { username: `${secretPrefix}_USERNAME`, password: `${secretPrefix}_PASSWORD` },
+    });
+
+    // Through Temporal: a real rotation.
+    const viaTemporal = await createRotation(ctx, body('bench-temporal', 'bench_t1', 'bench_t2', 'TEMPORAL'), 'bench');
+
+    // Direct: a rotation record without a workflow; the same activity code called in-process.
+    const directId = randomUUID();
+    const input = createRotationSchema.parse(body('bench-direct', 'bench_d1', 'bench_d2', 'DIRECT'));
+    const folderId = await ensureFolder(ctx.db.pool, projectId, 'dev', '/');
+    await insertRotation(ctx.db.pool, directId, newRotationConfig(input, { folderId, environmentId: randomUUID(), connectionName: 'bench', now: new Date().toISOString() }));
+    const pools = new TargetPools(config.targetLimits);
+    const acts = createActivities({ db: ctx.db, pools, limits: config.targetLimits });
+    let generation = 0;
+    let active: Slot = 1;
+    const direct = async () => {
+      const slot: Slot = active === 0 ? 1 : 0;
+      const ref = { rotationId: directId, slot, generation: ++generation };
+      await acts.stagePassword(ref);
+      await acts.applyPassword(ref);
+      await acts.verifyLogin(ref);
+      await acts.publish({ ...ref, activate: true, actor: 'bench' });
+      active = slot;
+    };
+    const temporal = () => rotateRotation(ctx, viaTemporal.id);
+
+    for (let i = 0; i < WARMUP; i++) {
+      await temporal();
+      await direct();
+    }
+    const t: number[] = [];
+    const d: number[] = [];
+    // Interleaved, so drift on the machine affects both sides alike.
+    for (let i = 0; i < N; i++) {
+      t.push(await timed(temporal));
+      d.push(await timed(direct));
+    }
+    await pools.close();
+    t.sort((a, b) => a - b);
+    d.sort((a, b) => a - b);
+    const row = (name: string, xs: number[]) =>
+      `${name.padEnd(28)} p50 ${percentile(xs, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(xs, 95).toFixed(1).padStart(7)} ms   max ${xs.at(-1)!.toFixed(1).padStart(7)} ms`;
+    console.log(`\nrotate-now latency, ${N} rotations each (after ${WARMUP} warm-up), interleaved`);
+    console.log(row('via Temporal (update → result)', t));
+    console.log(row('direct baseline (4 steps)', d));
+    console.log(
+      `ratio Temporal/direct: p50 ${(percentile(t, 50) / percentile(d, 50)).toFixed(2)}x   p95 ${(percentile(t, 95) / percentile(d, 95)).toFixed(2)}x   (goal: p50 ≤ 2.0x)`,
+    );
+  } finally {
+    await worker.shutdown().catch(() => {});
+    await ctx.close().catch(() => {});
+    await stack.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
