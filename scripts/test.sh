@@ -21,4 +21,12 @@ step "tsc --noEmit"
 npx tsc --noEmit
 
 step "vitest run $*"
-npx vitest run "$@"
+mkdir -p .data
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.data/vitest-report.json "$@" || status=$?
+# A plain closing line that any CI log reader understands.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".data/vitest-report.json", "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit "$status"
