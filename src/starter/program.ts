@@ -1,0 +1,369 @@
+/**
+ * The `pg-rotator` command tree. Every command goes through the service layer (shared with the REST API);
+ * this file only turns flags into request bodies and results into text or JSON.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { createConnectionSchema } from '../domain/connection-schemas.js';
+import { createRotationSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import type { RotationView } from '../domain/rotation-types.js';
+import { addConnection, listAllConnections, removeConnection } from '../service/connections.js';
+import type { ServiceContext } from '../service/context.js';
+import { parseInput } from '../service/errors.js';
+import {
+  createRotation,
+  deleteRotation,
+  getRotationView,
+  listRotationViews,
+  requestRotation,
+  rotateRotation,
+  updateRotation,
+} from '../service/rotations.js';
+import { readFolderSecrets } from '../service/secrets.js';
+import {
+  type ConnectionFlags,
+  connectionBodyFromFlags,
+  createBodyFromFlags,
+  flagForField,
+  hasBodyFlags,
+  passwordFromStdin,
+  type RotationFlags,
+  updateNeedsCurrent,
+  updatePatchFromFlags,
+} from './bodies.js';
+import {
+  CliError,
+  EXIT_CODES,
+  EXIT_CODES_HELP,
+  errorReport,
+  formatConnection,
+  formatConnectionTable,
+  formatErrorHuman,
+  formatErrorJson,
+  formatJson,
+  formatRotation,
+  formatRotationTable,
+  formatSecretsTable,
+} from './output.js';
+import type { CliRuntime } from './runtime.js';
+
+interface JsonOpt {
+  json?: boolean;
+}
+
+/** One CLI invocation: the lazily opened service context and how errors should be shown. */
+class Session {
+  private ctx: ServiceContext | undefined;
+  /** Set when the body came from flags: error details then name the flag as well as the body field. */
+  flagHints = false;
+
+  constructor(readonly rt: CliRuntime) {}
+
+  async context(): Promise<ServiceContext> {
+    this.ctx ??= await this.rt.openContext();
+    return this.ctx;
+  }
+
+  async close(): Promise<void> {
+    const ctx = this.ctx;
+    this.ctx = undefined;
+    await ctx?.close();
+  }
+
+  print(opts: JsonOpt, json: unknown, human: () => string): void {
+    this.rt.stdout(opts.json ? formatJson(json) : human());
+  }
+}
+
+/** `--json` anywhere before a `--` terminator (known before parsing, so usage errors can be JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+const projectIdSchema = z.strictObject({ projectId: createRotationSchema.shape.projectId.optional() });
+
+async function readJsonBody(rt: CliRuntime, file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await rt.readStdin() : await rt.readFile(file);
+  } catch (err) {
+    throw new CliError('usage', `cannot read --file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const rule = `must be valid JSON (${(err as Error).message})`;
+    throw new CliError('validation', `body ${rule}`, [{ field: 'body', rule, message: `body ${rule}` }]);
+  }
+}
+
+function addRotationBodyOptions(cmd: Command, mode: 'create' | 'update'): Command {
+  if (mode === 'create') {
+    cmd
+      .option('--project <uuid>', 'project id (projectId)')
+      .option('--connection <id>', 'connection id (connectionId), see `connection list`')
+      .option('--env <slug>', 'environment slug (environment)')
+      .option('--path <path>', 'folder of the mapped secrets (secretPath), default /')
+      .option('--username1 <role>', 'first rotated login role (parameters.username1)')
+      .option('--username2 <role>', 'second rotated login role (parameters.username2)');
+  }
+  return cmd
+    .option('--name <slug>', 'rotation name: lowercase letters, digits, hyphens')
+    .option('--description <text>', 'description (≤ 256 characters)')
+    .option('--interval <days>', 'rotationInterval: days between rotations (default 30 on create)')
+    .option('--rotate-at <HH:MM>', 'rotateAtUtc: UTC time of day of automatic rotations (default 00:00)')
+    .addOption(new Option('--auto', 'enable automatic rotation (isAutoRotationEnabled, the default)'))
+    .addOption(new Option('--no-auto', 'disable automatic rotation (rotate manually only)'))
+    .option('--username-secret <name>', 'secret that holds the active username (secretsMapping.username)')
+    .option('--password-secret <name>', 'secret that holds the active password (secretsMapping.password)')
+    .option('--rotation-statement <sql>', 'custom statement with {{username}} and {{password}} (and {{database}})')
+    .option('--rotation-statement-password <form>', 'verifier (default) or plaintext: what {{password}} becomes in a custom statement')
+    .option('--password-length <n>', 'generated password length 1–250 (default 48)')
+    .option('--password-digits <n>', 'at least n digits (default 1)')
+    .option('--password-lowercase <n>', 'at least n lowercase letters (default 1)')
+    .option('--password-uppercase <n>', 'at least n uppercase letters (default 1)')
+    .option('--password-symbols <n>', 'at least n symbols (default 0)')
+    .option('--allowed-symbols <chars>', 'symbols a password may contain (default -_.~!*)');
+}
+
+function buildProgram(session: Session, json: boolean): Command {
+  const rt = session.rt;
+  const program = new Command('pg-rotator')
+    .description('Zero-downtime rotation of PostgreSQL passwords (connections, rotations, secrets).')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => rt.stdout(s),
+      writeErr: (s) => rt.stderr(s),
+      // With --json the error is reported once, as JSON, by runCli.
+      outputError: (s, write) => {
+        if (!json) write(s);
+      },
+    })
+    .showHelpAfterError(false)
+    .addHelpText(
+      'after',
+      `\nConfiguration comes from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL and ROTATOR_ENCRYPTION_KEY;\n` +
+        `if <data dir>/dev/rotator.env exists (written by \`npm run dev\`), it fills in the ones not set.\n\n${EXIT_CODES_HELP}\n`,
+    );
+
+  const leaf = (parent: Command, nameAndArgs: string, description: string) =>
+    parent.command(nameAndArgs).description(description).option('--json', 'print JSON on stdout (errors as JSON on stderr)');
+
+  // ------------------------------------------------------------------------------------------- connection
+  const connection = program.command('connection').description('admin connections to target databases');
+
+  leaf(connection, 'add', 'add a connection (its login is tested first; the password is stored encrypted, never shown)')
+    .option('--name <slug>', 'connection name, unique in the project')
+    .option('--project <uuid>', 'project id')
+    .option('--host <host>', 'server host name or IP')
+    .option('--port <port>', 'server port (default 5432)')
+    .option('--database <name>', 'database to connect to')
+    .option('--username <role>', 'admin role (CREATEROLE, or superuser)')
+    .option('--password-stdin', 'read the admin password from stdin (one trailing newline is dropped)')
+    .option('--password-env <VAR>', 'read the admin password from environment variable VAR')
+    .option('--ssl', 'connect with TLS')
+    .option('--ssl-ca-file <file>', 'PEM file with the CA certificate(s) to trust')
+    .option('--no-ssl-reject-unauthorized', 'with --ssl: do not verify the server certificate (insecure)')
+    .option('--description <text>', 'description')
+    .addHelpText(
+      'after',
+      '\nThe password is never accepted as an argument: arguments are visible to other users in `ps` and are kept in\n' +
+        'shell history. Pipe it in:      printf %s "$PW" | pg-rotator connection add ... --password-stdin\n' +
+        'or name a variable holding it:  pg-rotator connection add ... --password-env PGPASSWORD\n',
+    )
+    .action(async (opts: ConnectionFlags & JsonOpt & { passwordStdin?: boolean; passwordEnv?: string }) => {
+      if (opts.passwordStdin && opts.passwordEnv !== undefined) {
+        throw new CliError('usage', 'give the password with --password-stdin or with --password-env, not both');
+      }
+      let password: string | undefined;
+      if (opts.passwordStdin) password = passwordFromStdin(await rt.readStdin());
+      else if (opts.passwordEnv !== undefined) {
+        password = rt.env[opts.passwordEnv];
+        if (password === undefined) throw new CliError('usage', `environment variable ${opts.passwordEnv} (--password-env) is not set`);
+      } else {
+        const rule = 'is required: pipe it with --password-stdin or name a variable with --password-env VAR (never an argument)';
+        throw new CliError('usage', `credentials.password ${rule}`, [{ field: 'credentials.password', rule, message: `credentials.password ${rule}` }]);
+      }
+      if (password) rt.secrets.push(password);
+      let ca: string | undefined;
+      if (opts.sslCaFile !== undefined) {
+        try {
+          ca = await rt.readFile(opts.sslCaFile);
+        } catch (err) {
+          throw new CliError('usage', `cannot read --ssl-ca-file ${opts.sslCaFile}: ${(err as Error).message}`);
+        }
+      }
+      const body = connectionBodyFromFlags(opts, password, ca);
+      parseInput(createConnectionSchema, body); // fail fast, before connecting to anything
+      const created = await addConnection(await session.context(), body, rt.actor);
+      session.print(opts, created, () => formatConnection(created));
+    });
+
+  leaf(connection, 'list', 'list connections')
+    .option('--project <uuid>', 'only this project')
+    .action(async (opts: JsonOpt & { project?: string }) => {
+      const { projectId } = parseInput(projectIdSchema, { projectId: opts.project });
+      const list = await listAllConnections(await session.context(), projectId);
+      session.print(opts, list, () => formatConnectionTable(list));
+    });
+
+  leaf(connection, 'remove <id>', 'remove a connection that no rotation uses')
+    .action(async (id: string, opts: JsonOpt) => {
+      await removeConnection(await session.context(), id, rt.actor);
+      session.print(opts, { removed: true, id }, () => `removed connection ${id}\n`);
+    });
+
+  // --------------------------------------------------------------------------------------------- rotation
+  const rotation = program.command('rotation').description('PostgreSQL credential rotations');
+
+  addRotationBodyOptions(
+    leaf(rotation, 'create', 'create a rotation: checks both roles, gives them fresh passwords and publishes the first')
+      .option('--file <path|->', 'JSON body as in the API (the seed\'s sample request); - reads stdin'),
+    'create',
+  )
+    .addHelpText(
+      'after',
+      '\nGive either --file or flags. Flags build the same JSON body; errors name the body field (e.g. rotateAtUtc).\n' +
+        'Required: --name --project --connection --env --interval --username1 --username2 --username-secret --password-secret\n',
+    )
+    .action(async (opts: RotationFlags & JsonOpt & { file?: string }) => {
+      let body: unknown;
+      if (opts.file !== undefined) {
+        if (hasBodyFlags(opts)) throw new CliError('usage', 'give either --file or body flags, not both');
+        body = await readJsonBody(rt, opts.file);
+      } else {
+        session.flagHints = true;
+        body = createBodyFromFlags(opts);
+      }
+      parseInput(createRotationSchema, body); // fail fast, before connecting to anything
+      const view = await createRotation(await session.context(), body, rt.actor);
+      session.print(opts, view, () => formatRotation(view));
+    });
+
+  leaf(rotation, 'list', 'list rotations')
+    .option('--project <uuid>', 'only this project')
+    .action(async (opts: JsonOpt & { project?: string }) => {
+      const { projectId } = parseInput(projectIdSchema, { projectId: opts.project });
+      const list = await listRotationViews(await session.context(), projectId);
+      session.print(opts, list, () => formatRotationTable(list));
+    });
+
+  leaf(rotation, 'get <id>', 'show one rotation (live state from its workflow)').action(async (id: string, opts: JsonOpt) => {
+    const view = await getRotationView(await session.context(), id);
+    session.print(opts, view, () => formatRotation(view));
+  });
+
+  leaf(rotation, 'rotate <id>', 'rotate now and wait for the result (joins a rotation already running)')
+    .option('--no-wait', 'only request the rotation and return at once')
+    .action(async (id: string, opts: JsonOpt & { wait: boolean }) => {
+      const ctx = await session.context();
+      if (!opts.wait) {
+        await requestRotation(ctx, id);
+        session.print(opts, { requested: true, id }, () => `rotation requested for ${id}\n`);
+        return;
+      }
+      const view = await rotateRotation(ctx, id);
+      session.print(opts, view, () => formatRotation(view));
+    });
+
+  for (const [name, enabled, what] of [
+    ['pause', false, 'disable automatic rotation (manual rotation still works)'],
+    ['resume', true, 'enable automatic rotation again'],
+  ] as const) {
+    leaf(rotation, `${name} <id>`, what).action(async (id: string, opts: JsonOpt) => {
+      const view = await updateRotation(await session.context(), id, { isAutoRotationEnabled: enabled }, rt.actor);
+      session.print(opts, view, () => formatRotation(view));
+    });
+  }
+
+  addRotationBodyOptions(
+    leaf(rotation, 'update <id>', 'change a rotation (only the fields given change)').option(
+      '--file <path|->',
+      'JSON patch as in the API (PATCH body); - reads stdin',
+    ),
+    'update',
+  ).action(async (id: string, opts: RotationFlags & JsonOpt & { file?: string }) => {
+    let patch: unknown;
+    if (opts.file !== undefined) {
+      if (hasBodyFlags(opts)) throw new CliError('usage', 'give either --file or flags, not both');
+      patch = await readJsonBody(rt, opts.file);
+      parseInput(updateRotationSchema, patch);
+    } else {
+      session.flagHints = true;
+      if (updateNeedsCurrent(opts)) {
+        const current = await getRotationView(await session.context(), id);
+        patch = updatePatchFromFlags(opts, current);
+      } else {
+        patch = updatePatchFromFlags(opts);
+        parseInput(updateRotationSchema, patch);
+      }
+    }
+    const view = await updateRotation(await session.context(), id, patch, rt.actor);
+    session.print(opts, view, () => formatRotation(view));
+  });
+
+  leaf(rotation, 'delete <id>', 'delete a rotation (its workflow ends)')
+    .option('--delete-secrets', 'also delete the mapped secrets (default: keep them, with their last values)')
+    .option('--revoke-generated-credentials', 'give both roles throwaway passwords, so the issued credentials stop working')
+    .action(async (id: string, opts: JsonOpt & { deleteSecrets?: boolean; revokeGeneratedCredentials?: boolean }) => {
+      const options = { deleteSecrets: opts.deleteSecrets ?? false, revokeGeneratedCredentials: opts.revokeGeneratedCredentials ?? false };
+      const before: RotationView = await deleteRotation(await session.context(), id, options, rt.actor);
+      session.print(opts, { deleted: true, ...options, secretRotation: before }, () =>
+        [
+          `deleted rotation ${before.name} (${before.id})`,
+          options.deleteSecrets ? `deleted secrets ${before.secretsMapping.username}, ${before.secretsMapping.password}` : `kept secrets ${before.secretsMapping.username}, ${before.secretsMapping.password}`,
+          options.revokeGeneratedCredentials ? `revoked the credentials of ${before.parameters.username1}, ${before.parameters.username2}` : 'the issued credentials still work',
+        ].join('\n') + '\n',
+      );
+    });
+
+  // ---------------------------------------------------------------------------------------------- secrets
+  const secrets = program.command('secrets').description('read mapped secrets (every read is audited)');
+
+  const secretScope = (cmd: Command) =>
+    cmd
+      .option('--project <uuid>', 'project id')
+      .option('--env <slug>', 'environment slug')
+      .option('--path <path>', 'folder path', '/');
+
+  secretScope(leaf(secrets, 'list', 'list the secrets of a folder with their values')).action(
+    async (opts: JsonOpt & { project?: string; env?: string; path?: string }) => {
+      const list = await readFolderSecrets(await session.context(), { projectId: opts.project, environment: opts.env, secretPath: opts.path }, rt.actor);
+      session.print(opts, list, () => formatSecretsTable(list));
+    },
+  );
+
+  secretScope(leaf(secrets, 'get <key>', 'print the value of one secret (latest version unless --version)'))
+    .option('--version <n>', 'a given version')
+    .action(async (key: string, opts: JsonOpt & { project?: string; env?: string; path?: string; version?: string }) => {
+      const query = { projectId: opts.project, environment: opts.env, secretPath: opts.path, key, version: opts.version };
+      const [secret] = await readFolderSecrets(await session.context(), query, rt.actor);
+      if (!secret) throw new CliError('not-found', `key must name an existing secret: ${key} not found`);
+      session.print(opts, secret, () => `${secret.secretValue}\n`);
+    });
+
+  return program;
+}
+
+/** Runs one invocation and returns its exit code; prints results on stdout and errors on stderr. */
+export async function runCli(argv: readonly string[], rt: CliRuntime): Promise<number> {
+  const json = wantsJson(argv);
+  const session = new Session(rt);
+  try {
+    await buildProgram(session, json).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // Commander already printed the message (and help) unless --json asked for a JSON error.
+      if (!json || err.code === 'commander.help') return EXIT_CODES.usage;
+    }
+    const report = errorReport(err, rt.secrets);
+    rt.stderr(json ? formatErrorJson(report) : formatErrorHuman(report, session.flagHints ? flagForField : undefined));
+    return report.exitCode;
+  } finally {
+    await session.close().catch(() => {});
+  }
+}

@@ -1,0 +1,560 @@
+import { CommanderError } from 'commander';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { createRotationSchema, formatZodError, updateRotationSchema } from '../../src/domain/rotation-schemas.js';
+import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { ServiceContext } from '../../src/service/context.js';
+import { ServiceError, type ServiceErrorKind } from '../../src/service/errors.js';
+import {
+  connectionBodyFromFlags,
+  createBodyFromFlags,
+  flagForField,
+  hasBodyFlags,
+  numberOrRaw,
+  parseRotateAt,
+  passwordFromStdin,
+  type RotationFlags,
+  updateNeedsCurrent,
+  updatePatchFromFlags,
+} from '../../src/starter/bodies.js';
+import {
+  CliError,
+  errorReport,
+  formatErrorHuman,
+  formatErrorJson,
+  formatRotation,
+  formatRotationTable,
+  formatTable,
+  printable,
+} from '../../src/starter/output.js';
+import { runCli, wantsJson } from '../../src/starter/program.js';
+import { devEnvFile, loadDevEnv, type CliRuntime } from '../../src/starter/runtime.js';
+
+const PROJECT = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
+const CONNECTION = '5a1d7d4e-4c1b-4f7a-9d7e-2f4b8f0e1a11';
+
+/** The flags that reproduce the seed's sample request. */
+const seedFlags: RotationFlags = {
+  name: 'my-pg-rotation',
+  project: PROJECT,
+  description: 'my database credentials rotation',
+  connection: CONNECTION,
+  env: 'dev',
+  path: '/',
+  auto: true,
+  interval: '30',
+  rotateAt: '0:0',
+  username1: 'infisical_user_1',
+  username2: 'infisical_user_2',
+  usernameSecret: 'POSTGRES_DB_USERNAME',
+  passwordSecret: 'POSTGRES_DB_PASSWORD',
+};
+
+const seedBody = {
+  name: 'my-pg-rotation',
+  projectId: PROJECT,
+  description: 'my database credentials rotation',
+  connectionId: CONNECTION,
+  environment: 'dev',
+  secretPath: '/',
+  isAutoRotationEnabled: true,
+  rotationInterval: 30,
+  rotateAtUtc: { hours: 0, minutes: 0 },
+  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
+  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+};
+
+/** Field paths the schema reports for a body. */
+function fieldsOf(schema: typeof createRotationSchema | typeof updateRotationSchema, body: unknown): string[] {
+  const parsed = schema.safeParse(body);
+  return parsed.success ? [] : formatZodError(parsed.error).details.map((d) => d.field);
+}
+
+describe('flags → create body', () => {
+  it('builds exactly the seed sample request from the equivalent flags', () => {
+    expect(createBodyFromFlags(seedFlags)).toEqual(seedBody);
+    expect(createRotationSchema.safeParse(createBodyFromFlags(seedFlags)).success).toBe(true);
+  });
+
+  it('leaves out what was not given, so the schema fills in its defaults', () => {
+    const body = createBodyFromFlags({ name: 'x' });
+    expect(body).toEqual({ name: 'x', parameters: {}, secretsMapping: {} });
+    expect(createBodyFromFlags({ auto: false }).isAutoRotationEnabled).toBe(false);
+  });
+
+  it.each([
+    ['30', 30],
+    [' 7 ', 7],
+    ['1.5', 1.5],
+    ['-1', -1],
+    ['0', 0],
+    ['1e3', 1000],
+    ['abc', 'abc'],
+    ['30d', '30d'],
+    ['', ''],
+  ])('numberOrRaw(%j) = %j', (raw, expected) => {
+    expect(numberOrRaw(raw)).toEqual(expected);
+  });
+
+  it.each([
+    ['00:00', { hours: 0, minutes: 0 }],
+    ['7:05', { hours: 7, minutes: 5 }],
+    ['24:00', { hours: 24, minutes: 0 }],
+    ['0:60', { hours: 0, minutes: 60 }],
+    ['-1:00', { hours: -1, minutes: 0 }],
+    ['1.5:00', { hours: 1.5, minutes: 0 }],
+    ['noon', 'noon'],
+    ['1:2:3', '1:2:3'],
+  ])('parseRotateAt(%j) = %j', (raw, expected) => {
+    expect(parseRotateAt(raw)).toEqual(expected);
+  });
+
+  // Every malformed flag is reported under the body field it sets (the schema is the one definition of the rules).
+  it.each<[string, RotationFlags, string]>([
+    ['non-integer interval', { interval: '1.5' }, 'rotationInterval'],
+    ['non-numeric interval', { interval: 'monthly' }, 'rotationInterval'],
+    ['zero interval', { interval: '0' }, 'rotationInterval'],
+    ['malformed rotate-at', { rotateAt: 'noon' }, 'rotateAtUtc'],
+    ['hour 24', { rotateAt: '24:00' }, 'rotateAtUtc.hours'],
+    ['minute 60', { rotateAt: '0:60' }, 'rotateAtUtc.minutes'],
+    ['fractional hour', { rotateAt: '1.5:00' }, 'rotateAtUtc.hours'],
+    ['uppercase name', { name: 'My-Rotation' }, 'name'],
+    ['same usernames', { username2: 'infisical_user_1' }, 'parameters.username2'],
+    ['password length 0', { passwordLength: '0' }, 'parameters.passwordRequirements.length'],
+    ['password length text', { passwordLength: 'long' }, 'parameters.passwordRequirements.length'],
+    ['required counts > length', { passwordLength: '3', passwordSymbols: '3' }, 'parameters.passwordRequirements.required'],
+    ['bad statement', { rotationStatement: 'ALTER ROLE {{username}}' }, 'parameters.rotationStatement'],
+    ['secret name with /', { passwordSecret: 'A/B' }, 'secretsMapping.password'],
+  ])('%s → error on %s', (_label, override, field) => {
+    const fields = fieldsOf(createRotationSchema, createBodyFromFlags({ ...seedFlags, ...override }));
+    expect(fields[0]).toBe(field);
+    expect(fields.every((f) => f.startsWith(field.split('.')[0]!))).toBe(true);
+    expect(flagForField(field)).toBeDefined();
+  });
+
+  it.each([
+    ['rotateAtUtc.hours', '--rotate-at'],
+    ['rotationInterval', '--interval'],
+    ['parameters.passwordRequirements.required', '--password-digits/-lowercase/-uppercase/-symbols'],
+    ['parameters.passwordRequirements.required.symbols', '--password-symbols'],
+    ['secretsMapping.password', '--password-secret'],
+    ['body', undefined],
+  ])('flagForField(%j) = %j', (field, flag) => {
+    expect(flagForField(field)).toBe(flag);
+  });
+
+  it('merges password requirement flags into one object', () => {
+    const body = createBodyFromFlags({ ...seedFlags, passwordLength: '20', passwordSymbols: '2', allowedSymbols: '-_' });
+    expect(body.parameters).toEqual({
+      username1: 'infisical_user_1',
+      username2: 'infisical_user_2',
+      passwordRequirements: { length: 20, allowedSymbols: '-_', required: { symbols: 2 } },
+    });
+    expect(createRotationSchema.parse(body).parameters.passwordRequirements).toEqual({
+      length: 20,
+      required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 2 },
+      allowedSymbols: '-_',
+    });
+  });
+
+  it('tells body flags from none', () => {
+    expect(hasBodyFlags({})).toBe(false);
+    expect(hasBodyFlags({ auto: false })).toBe(true);
+    expect(hasBodyFlags({ passwordDigits: '2' })).toBe(true);
+  });
+});
+
+describe('flags → update patch', () => {
+  const current = {
+    parameters: {
+      username1: 'u1',
+      username2: 'u2',
+      rotationStatementPassword: 'verifier' as const,
+      passwordRequirements: { length: 40, required: { digits: 2, lowercase: 1, uppercase: 1, symbols: 0 }, allowedSymbols: '-_' },
+    },
+    secretsMapping: { username: 'USER', password: 'PASS' },
+  };
+
+  it.each<[string, RotationFlags, Record<string, unknown>, boolean]>([
+    ['pause', { auto: false }, { isAutoRotationEnabled: false }, false],
+    ['interval and time', { interval: '7', rotateAt: '03:30' }, { rotationInterval: 7, rotateAtUtc: { hours: 3, minutes: 30 } }, false],
+    ['rename', { name: 'new-name', description: 'd' }, { name: 'new-name', description: 'd' }, false],
+    [
+      'one secret name, the other kept',
+      { passwordSecret: 'DB_PASS' },
+      { secretsMapping: { username: 'USER', password: 'DB_PASS' } },
+      true,
+    ],
+    [
+      'one requirement, the rest kept',
+      { passwordSymbols: '1' },
+      {
+        parameters: {
+          username1: 'u1',
+          username2: 'u2',
+          rotationStatementPassword: 'verifier',
+          passwordRequirements: { length: 40, required: { digits: 2, lowercase: 1, uppercase: 1, symbols: 1 }, allowedSymbols: '-_' },
+        },
+      },
+      true,
+    ],
+  ])('%s', (_label, flags, expected, needsCurrent) => {
+    expect(updateNeedsCurrent(flags)).toBe(needsCurrent);
+    const patch = updatePatchFromFlags(flags, current);
+    expect(patch).toEqual(expected);
+    expect(updateRotationSchema.safeParse(patch).success).toBe(true);
+  });
+
+  it('an empty patch is rejected by the schema naming the body', () => {
+    expect(updatePatchFromFlags({})).toEqual({});
+    expect(fieldsOf(updateRotationSchema, {})).toEqual(['body']);
+  });
+});
+
+describe('flags → connection body', () => {
+  it('builds the seed app-connection body; the password comes from elsewhere', () => {
+    const body = connectionBodyFromFlags(
+      { name: 'c', project: PROJECT, host: 'db', port: '5433', database: 'app', username: 'admin', ssl: true, sslRejectUnauthorized: false },
+      'pw',
+      'PEM',
+    );
+    expect(body).toEqual({
+      name: 'c',
+      projectId: PROJECT,
+      method: 'username-and-password',
+      credentials: { host: 'db', port: '5433', database: 'app', username: 'admin', password: 'pw', sslEnabled: true, sslRejectUnauthorized: false, sslCertificate: 'PEM' },
+    });
+    const defaults = connectionBodyFromFlags({ name: 'c' }, undefined).credentials as Record<string, unknown>;
+    expect(defaults).toEqual({ sslEnabled: false, sslRejectUnauthorized: true });
+  });
+
+  it.each([
+    ['secret\n', 'secret'],
+    ['secret\r\n', 'secret'],
+    ['secret', 'secret'],
+    ['sec ret \n\n', 'sec ret \n'],
+  ])('password from stdin %j → %j', (raw, expected) => {
+    expect(passwordFromStdin(raw)).toBe(expected);
+  });
+});
+
+describe('errors → exit codes', () => {
+  const cases: [string, unknown, string, number][] = [
+    ['validation', new ServiceError('validation', 'name must not be empty'), 'validation', 2],
+    ['not found', new ServiceError('not-found', 'rotationId must name an existing rotation'), 'not-found', 3],
+    ['conflict', new ServiceError('conflict', 'connection in use'), 'conflict', 4],
+    ['failed', new ServiceError('failed', 'rotation failed: x'), 'failed', 5],
+    ['unavailable', new ServiceError('unavailable', 'no Temporal'), 'unavailable', 6],
+    ['cli usage', new CliError('usage', 'give either --file or flags'), 'usage', 2],
+    ['cli config', new CliError('config', 'DATABASE_URL is not set'), 'config', 2],
+    ['commander usage', new CommanderError(1, 'commander.unknownOption', "error: unknown option '--password'"), 'usage', 2],
+    ['socket refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'unavailable', 6],
+    ['pg admin shutdown', Object.assign(new Error('terminating connection'), { code: '57P01' }), 'unavailable', 6],
+    ['wrapped socket error', new Error('query failed', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) }), 'unavailable', 6],
+    ['anything else', new TypeError('Cannot read properties of undefined'), 'unexpected', 1],
+    ['a thrown string', 'boom', 'unexpected', 1],
+  ];
+  it.each(cases)('%s', (_label, err, kind, code) => {
+    const r = errorReport(err);
+    expect(r.kind).toBe(kind);
+    expect(r.exitCode).toBe(code);
+  });
+
+  it('strips commander\'s "error:" prefix', () => {
+    expect(errorReport(new CommanderError(1, 'x', "error: unknown command 'lst'")).message).toBe("unknown command 'lst'");
+  });
+
+  it('redacts unexpected messages: known secrets and password literals', () => {
+    const r = errorReport(new Error("ALTER ROLE a PASSWORD 'hunter2-literal' failed for s3cr3t-value"), ['s3cr3t-value']);
+    expect(r.message).not.toContain('hunter2-literal');
+    expect(r.message).not.toContain('s3cr3t-value');
+    expect(r.message).toContain('[REDACTED]');
+    const failed = errorReport(new ServiceError('failed', 'login with s3cr3t-value failed'), ['s3cr3t-value']);
+    expect(failed.message).not.toContain('s3cr3t-value');
+  });
+});
+
+describe('output formatting', () => {
+  const details = [
+    { field: 'rotateAtUtc.hours', rule: 'must be an integer from 0 to 23', message: 'rotateAtUtc.hours must be an integer from 0 to 23' },
+    { field: 'name', rule: 'is required', message: 'name is required' },
+  ];
+  const [first] = details;
+
+  it.each<[string, Parameters<typeof formatErrorHuman>, string]>([
+    ['plain', [{ kind: 'conflict', message: 'connection c is used', details: [], exitCode: 4 }], 'error: connection c is used\n'],
+    ['one field', [{ kind: 'validation', message: first!.message, details: [first!], exitCode: 2 }], `error: ${first!.message}\n`],
+    [
+      'one field set by a flag',
+      [{ kind: 'validation', message: first!.message, details: [first!], exitCode: 2 }, flagForField],
+      `error: ${first!.message} (set by --rotate-at)\n`,
+    ],
+    [
+      'several fields',
+      [{ kind: 'validation', message: 'a; b', details, exitCode: 2 }, flagForField],
+      `error: invalid input (2 problems)\n  - ${first!.message} (set by --rotate-at)\n  - name is required (set by --name)\n`,
+    ],
+  ])('human error: %s', (_label, args, expected) => {
+    expect(formatErrorHuman(...args)).toBe(expected);
+  });
+
+  it('JSON error is { error, message, details }', () => {
+    const text = formatErrorJson({ kind: 'validation', message: 'm', details, exitCode: 2 });
+    expect(JSON.parse(text)).toEqual({ error: 'validation', message: 'm', details });
+  });
+
+  it('tables align columns, show - for empty cells and (none) for no rows', () => {
+    expect(formatTable(['A', 'LONG'], [['xx', null], ['y', 'z']])).toBe('A   LONG\nxx  -\ny   z\n');
+    expect(formatTable(['A'], [])).toBe('(none)\n');
+  });
+
+  it('escapes control characters from user-supplied names', () => {
+    expect(printable('role\u001b[2Jx')).toBe('role\\u001b[2Jx');
+    expect(formatTable(['N'], [['a\nb']])).toBe('N\na\\u000ab\n');
+  });
+
+  const view: RotationView = {
+    id: 'r-1',
+    name: 'my-pg-rotation',
+    description: null,
+    secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+    isAutoRotationEnabled: false,
+    activeIndex: 1,
+    folderId: 'f-1',
+    connectionId: 'c-1',
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+    rotationInterval: 1,
+    rotationStatus: 'success',
+    rotationInProgress: false,
+    lastRotationAttemptedAt: null,
+    lastRotatedAt: '2024-01-02T00:00:00.000Z',
+    lastRotationJobId: null,
+    nextRotationAt: null,
+    connection: { app: 'postgres', name: 'conn', id: 'c-1' },
+    environment: { slug: 'dev', name: 'Development', id: 'e-1' },
+    projectId: PROJECT,
+    folder: { id: 'f-1', path: '/app' },
+    rotateAtUtc: { hours: 3, minutes: 5 },
+    lastRotationMessage: null,
+    type: 'postgres-credentials',
+    parameters: { username1: 'u1', username2: 'u2', rotationStatementPassword: 'verifier' },
+  };
+
+  it('shows a rotation as key: value lines', () => {
+    const text = formatRotation(view);
+    expect(text).toMatch(/^id: +r-1$/m);
+    expect(text).toMatch(/^active index: +1 \(u2\)$/m);
+    expect(text).toMatch(/^auto-rotation: +paused$/m);
+    expect(text).toMatch(/^interval: +1 day at 03:05 UTC$/m);
+    expect(text).toMatch(/^next rotation at: +-$/m);
+    expect(text).toMatch(/^secret path: +\/app$/m);
+  });
+
+  it('lists rotations as a table', () => {
+    const lines = formatRotationTable([view, { ...view, id: 'r-2', isAutoRotationEnabled: true, rotationInProgress: true, nextRotationAt: 'T' }]).split('\n');
+    expect(lines[0]).toMatch(/^ID +NAME +ENV +PATH +ACTIVE +STATUS +AUTO +NEXT ROTATION$/);
+    expect(lines[1]).toMatch(/^r-1 +my-pg-rotation +dev +\/app +1 +success +paused +-$/);
+    expect(lines[2]).toMatch(/^r-2 .* success\* +on +T$/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The whole CLI in-process, without a stack: parsing, early validation, exit codes, where output goes.
+
+function fakeRuntime(opts: { stdin?: string; files?: Record<string, string>; env?: Record<string, string>; ctx?: ServiceContext | Error } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const openContext = vi.fn(async () => {
+    if (opts.ctx instanceof Error) throw opts.ctx;
+    if (!opts.ctx) throw new Error('test: the context must not be opened');
+    return opts.ctx;
+  });
+  const rt: CliRuntime = {
+    openContext,
+    readStdin: async () => opts.stdin ?? '',
+    readFile: async (f) => {
+      const text = opts.files?.[f];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${f}'`), { code: 'ENOENT' });
+      return text;
+    },
+    env: opts.env ?? {},
+    stdout: (s) => void out.push(s),
+    stderr: (s) => void err.push(s),
+    actor: 'cli:test',
+    secrets: [],
+  };
+  return { rt, openContext, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+/** A context whose control database has no rows at all, and that records whether it was closed. */
+function emptyContext() {
+  const close = vi.fn(async () => {});
+  const ctx = { db: { pool: { query: async () => ({ rows: [], rowCount: 0 }) } }, temporal: {}, close } as unknown as ServiceContext;
+  return { ctx, close };
+}
+
+describe('runCli without a stack', () => {
+  it('--help lists the commands and the exit codes, exit 0', async () => {
+    const f = fakeRuntime();
+    expect(await runCli(['--help'], f.rt)).toBe(0);
+    expect(f.stdout()).toMatch(/rotation/);
+    expect(f.stdout()).toMatch(/Exit codes:[\s\S]*3 +not found[\s\S]*6 +unavailable/);
+    expect(f.openContext).not.toHaveBeenCalled();
+  });
+
+  it('connection add --help says why the password is never an argument', async () => {
+    const f = fakeRuntime();
+    expect(await runCli(['connection', 'add', '--help'], f.rt)).toBe(0);
+    expect(f.stdout()).toMatch(/--password-stdin/);
+    expect(f.stdout()).toMatch(/never accepted as an argument[\s\S]*ps[\s\S]*history/);
+  });
+
+  it.each([
+    [['rotation', 'lst'], /unknown command 'lst'/],
+    [['rotation', 'get'], /missing required argument 'id'/],
+    [['connection', 'add', '--password', 'hunter2'], /unknown option '--password'/],
+    [['rotation', 'list', '--bogus'], /unknown option '--bogus'/],
+  ])('usage error %j → exit 2 on stderr', async (argv, pattern) => {
+    const f = fakeRuntime();
+    expect(await runCli(argv, f.rt)).toBe(2);
+    expect(f.stderr()).toMatch(pattern);
+    expect(f.stdout()).toBe('');
+  });
+
+  it('a usage error with --json is one JSON object on stderr', async () => {
+    const f = fakeRuntime();
+    expect(await runCli(['rotation', 'get', 'x', '--bogus', '--json'], f.rt)).toBe(2);
+    expect(JSON.parse(f.stderr())).toEqual({ error: 'usage', message: "unknown option '--bogus'", details: [] });
+  });
+
+  it('bad flags fail validation before anything is contacted, naming field and flag', async () => {
+    const f = fakeRuntime();
+    const argv = ['rotation', 'create', '--name', 'ok', '--project', PROJECT, '--connection', CONNECTION, '--env', 'dev'];
+    argv.push('--username1', 'a', '--username2', 'b', '--username-secret', 'U', '--password-secret', 'P');
+    expect(await runCli([...argv, '--interval', '1.5', '--rotate-at', '25:00'], f.rt)).toBe(2);
+    expect(f.stderr()).toContain('rotationInterval must be an integer number of days');
+    expect(f.stderr()).toContain('(set by --interval)');
+    expect(f.stderr()).toContain('rotateAtUtc.hours must be an integer from 0 to 23');
+    expect(f.openContext).not.toHaveBeenCalled();
+
+    const j = fakeRuntime();
+    expect(await runCli([...argv, '--interval', '30', '--rotate-at', 'noon', '--json'], j.rt)).toBe(2);
+    const parsed = JSON.parse(j.stderr());
+    expect(parsed.error).toBe('validation');
+    expect(parsed.details.map((d: { field: string }) => d.field)).toEqual(['rotateAtUtc']);
+    expect(j.stdout()).toBe('');
+  });
+
+  it('--file: unreadable, not JSON, combined with flags, or invalid → exit 2', async () => {
+    const missing = fakeRuntime();
+    expect(await runCli(['rotation', 'create', '--file', 'nope.json'], missing.rt)).toBe(2);
+    expect(missing.stderr()).toMatch(/cannot read --file nope\.json/);
+
+    const notJson = fakeRuntime({ files: { 'b.json': '{ name: ' } });
+    expect(await runCli(['rotation', 'create', '--file', 'b.json', '--json'], notJson.rt)).toBe(2);
+    expect(JSON.parse(notJson.stderr()).details[0].field).toBe('body');
+
+    const both = fakeRuntime({ files: { 'b.json': JSON.stringify(seedBody) } });
+    expect(await runCli(['rotation', 'create', '--file', 'b.json', '--name', 'x'], both.rt)).toBe(2);
+    expect(both.stderr()).toMatch(/either --file or/);
+
+    const unknownField = fakeRuntime({ stdin: JSON.stringify({ ...seedBody, rotationIntervall: 3 }) });
+    expect(await runCli(['rotation', 'create', '--file', '-'], unknownField.rt)).toBe(2);
+    expect(unknownField.stderr()).toBe('error: rotationIntervall is not a known field\n');
+    expect(unknownField.openContext).not.toHaveBeenCalled();
+  });
+
+  it('connection add: no password source, an unset variable, or both sources → exit 2', async () => {
+    const base = ['connection', 'add', '--name', 'c', '--project', PROJECT, '--host', 'db', '--database', 'd', '--username', 'u'];
+    const none = fakeRuntime();
+    expect(await runCli(base, none.rt)).toBe(2);
+    expect(none.stderr()).toMatch(/^error: credentials\.password is required/);
+    const unset = fakeRuntime();
+    expect(await runCli([...base, '--password-env', 'NOPE'], unset.rt)).toBe(2);
+    expect(unset.stderr()).toMatch(/NOPE .* is not set/);
+    const both = fakeRuntime({ env: { PW: 'x' } });
+    expect(await runCli([...base, '--password-env', 'PW', '--password-stdin'], both.rt)).toBe(2);
+    expect(none.openContext).not.toHaveBeenCalled();
+  });
+
+  it('connection add validates before connecting and never echoes the password', async () => {
+    const f = fakeRuntime({ stdin: 'pa55-word-from-stdin\n' });
+    const argv = ['connection', 'add', '--name', 'Bad Name', '--project', PROJECT, '--host', 'db', '--port', '70000', '--database', 'd', '--username', 'u'];
+    expect(await runCli([...argv, '--password-stdin', '--json'], f.rt)).toBe(2);
+    const err = JSON.parse(f.stderr());
+    expect(err.details.map((d: { field: string }) => d.field).sort()).toEqual(['credentials.port', 'name']);
+    expect(f.stderr()).not.toContain('pa55-word-from-stdin');
+    expect(f.openContext).not.toHaveBeenCalled();
+  });
+
+  it('maps service errors to exit codes and always closes the context', async () => {
+    const { ctx, close } = emptyContext();
+    const f = fakeRuntime({ ctx });
+    expect(await runCli(['rotation', 'get', PROJECT], f.rt)).toBe(3);
+    expect(f.stderr()).toBe(`error: rotationId must name an existing rotation: ${PROJECT} not found\n`);
+    expect(close).toHaveBeenCalledTimes(1);
+
+    const list = fakeRuntime({ ctx: emptyContext().ctx });
+    expect(await runCli(['rotation', 'list', '--json'], list.rt)).toBe(0);
+    expect(JSON.parse(list.stdout())).toEqual([]);
+
+    const human = fakeRuntime({ ctx: emptyContext().ctx });
+    expect(await runCli(['connection', 'list'], human.rt)).toBe(0);
+    expect(human.stdout()).toBe('(none)\n');
+
+    const badProject = fakeRuntime();
+    expect(await runCli(['rotation', 'list', '--project', 'nope'], badProject.rt)).toBe(2);
+    expect(badProject.stderr()).toBe('error: projectId must be a UUID\n');
+  });
+
+  it('an unreachable stack → exit 6; a bad environment → exit 2', async () => {
+    const down = fakeRuntime({ ctx: new CliError('unavailable', 'cannot reach Temporal at 127.0.0.1:1: deadline') });
+    expect(await runCli(['rotation', 'list'], down.rt)).toBe(6);
+    expect(down.stderr()).toMatch(/^error: cannot reach Temporal/);
+    const config = fakeRuntime({ ctx: new CliError('config', 'DATABASE_URL is not set') });
+    expect(await runCli(['secrets', 'list', '--json'], config.rt)).toBe(2);
+    expect(JSON.parse(config.stderr()).error).toBe('config');
+  });
+
+  it.each<[ServiceErrorKind, number]>([
+    ['validation', 2],
+    ['not-found', 3],
+    ['conflict', 4],
+    ['failed', 5],
+    ['unavailable', 6],
+  ])('service error kind %s → exit %i', async (kind, code) => {
+    const f = fakeRuntime({ ctx: new ServiceError(kind, `a ${kind} error`) as unknown as Error });
+    expect(await runCli(['rotation', 'get', PROJECT, '--json'], f.rt)).toBe(code);
+    expect(JSON.parse(f.stderr())).toEqual({ error: kind, message: `a ${kind} error`, details: [] });
+  });
+
+  it('wantsJson looks only before a -- terminator', () => {
+    expect(wantsJson(['rotation', 'list', '--json'])).toBe(true);
+    expect(wantsJson(['rotation', 'list'])).toBe(false);
+    expect(wantsJson(['x', '--', '--json'])).toBe(false);
+  });
+});
+
+describe('dev env file', () => {
+  it('fills in variables from <dataDir>/dev/rotator.env without overriding those already set', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pg-rotator-env-'));
+    vi.stubEnv('ROTATOR_DATA_DIR', dir);
+    vi.stubEnv('PG_ROTATOR_TEST_PRESET', 'from-environment');
+    try {
+      expect(devEnvFile()).toBe(path.join(dir, 'dev', 'rotator.env'));
+      expect(loadDevEnv()).toBeUndefined(); // no file: nothing happens
+      await mkdir(path.join(dir, 'dev'));
+      await writeFile(devEnvFile(), 'PG_ROTATOR_TEST_PRESET=from-file\nPG_ROTATOR_TEST_NEW=from-file\n');
+      expect(loadDevEnv()).toBe(devEnvFile());
+      expect(process.env.PG_ROTATOR_TEST_PRESET).toBe('from-environment');
+      expect(process.env.PG_ROTATOR_TEST_NEW).toBe('from-file');
+    } finally {
+      vi.unstubAllEnvs();
+      delete process.env.PG_ROTATOR_TEST_NEW;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
