@@ -113,13 +113,15 @@ export function createTargetActivities(deps: TargetDeps): Pick<
              FROM pg_roles r WHERE r.rolname = ANY($1)`,
             [roles],
           );
-          for (const role of roles) {
+          for (const [i, role] of roles.entries()) {
             const r = rows.find((x) => x.rolname === role);
             const q = quoteIdent(role);
-            if (!r) throw new ConfigurationError('ROLE_MISSING', `role ${q} does not exist on ${t.connection.host}:${t.connection.port}/${t.connection.database}`, `CREATE ROLE ${q} LOGIN;`);
-            if (role === admin.name) throw new ConfigurationError('ADMIN_ROLE', `role ${q} is the connection's own admin role; rotate two separate application roles`, `CREATE ROLE ${quoteIdent(role + '_2')} LOGIN; and use it instead`);
-            if (!r.rolcanlogin) throw new ConfigurationError('ROLE_CANNOT_LOGIN', `role ${q} may not log in`, `ALTER ROLE ${q} LOGIN;`);
-            if (r.rolsuper) throw new ConfigurationError('SUPERUSER_ROLE', `role ${q} is a superuser; rotating a superuser's password is refused`, `ALTER ROLE ${q} NOSUPERUSER;`);
+            // Name the request field, so that the user knows which input to fix (DESIGN I6).
+            const field = `parameters.username${i + 1}`;
+            if (!r) throw new ConfigurationError('ROLE_MISSING', `${field}: role ${q} does not exist on ${t.connection.host}:${t.connection.port}/${t.connection.database}`, `CREATE ROLE ${q} LOGIN;`);
+            if (role === admin.name) throw new ConfigurationError('ADMIN_ROLE', `${field}: role ${q} is the connection's own admin role; rotate two separate application roles`, `CREATE ROLE ${quoteIdent(role + '_2')} LOGIN; and use it instead`);
+            if (!r.rolcanlogin) throw new ConfigurationError('ROLE_CANNOT_LOGIN', `${field}: role ${q} may not log in`, `ALTER ROLE ${q} LOGIN;`);
+            if (r.rolsuper) throw new ConfigurationError('SUPERUSER_ROLE', `${field}: role ${q} is a superuser; rotating a superuser's password is refused`, `ALTER ROLE ${q} NOSUPERUSER;`);
             if (!admin.rolsuper) {
               if (!admin.rolcreaterole) {
                 throw new ConfigurationError('PERMISSION_DENIED', `${quoteIdent(admin.name)} has neither SUPERUSER nor CREATEROLE, so it cannot change passwords`, `ALTER ROLE ${quoteIdent(admin.name)} CREATEROLE;`);
