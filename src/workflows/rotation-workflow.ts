@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -29,19 +30,42 @@ import {
 export * from './rotation-messages.js';
 
 const NON_RETRYABLE = ['ConfigurationError'];
+const QUIET_BEFORE_NEW_RUN_MS = 5_000;
+
+/** Local activity failures do not carry their activity type: tag each failure with the step that failed. */
+function withStepNames<T extends object>(activities: T): T {
+  return new Proxy(activities, {
+    get: (acts, name) => async (...args: unknown[]) => {
+      try {
+        return await (acts as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[name]!(...args);
+      } catch (err) {
+        if (err instanceof Error) Object.assign(err, { step: String(name) });
+        throw err;
+      }
+    },
+  });
+}
+
+// The rotation steps are short database calls, so they run as local activities: in the worker that runs the
+// workflow, without a server round trip per step. Every step is idempotent, so a worker that dies mid-rotation
+// is safe: the next worker replays the workflow and repeats the steps since the last completed workflow task.
 
 // Work on the target database: bounded retries, so a broken target ends in `failed` instead of hanging.
-const target = proxyActivities<RotationActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const target = withStepNames(
+  proxyLocalActivities<RotationActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  }),
+);
 
 // Work on the control database: once a password is applied and verified, publishing must not give up
 // because of a database blip, so these retry until they succeed (or hit a configuration error).
-const store = proxyActivities<RotationActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const storeRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE };
+const store = withStepNames(proxyLocalActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: storeRetry }));
+
+// The control database's copy of the state, for listings: a regular activity, so that answering a caller
+// never waits for it.
+const snapshot = proxyActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: storeRetry });
 
 /** Serialises rotations, config changes and deletion inside one rotation workflow. */
 class Lock {
@@ -80,11 +104,11 @@ function publishSearchAttributes(state: RotationState): void {
 
 /** The deepest failure message (the activity's own words), redacted, prefixed with the step that failed. */
 function describeFailure(err: unknown): string {
-  let step = '';
+  let step = (err as { step?: string }).step ?? '';
   let cur: unknown = err;
   let message = err instanceof Error ? err.message : String(err);
   while (cur instanceof Error) {
-    if (cur instanceof ActivityFailure && cur.activityType) step = cur.activityType;
+    if (!step && cur instanceof ActivityFailure && cur.activityType) step = cur.activityType;
     message = cur.message || message;
     cur = (cur as { cause?: unknown }).cause;
   }
@@ -188,7 +212,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
         touch();
         publishSearchAttributes(state);
         scheduleVersion += 1;
-        await store.recordState({ rotationId, state });
+        await snapshot.recordState({ rotationId, state });
         return view();
       }),
     {
@@ -266,7 +290,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     // the control database's copy for listings follows.
     outcomes.set(number, failure);
     rotationsFinished = number;
-    await store.recordState({ rotationId, state });
+    await snapshot.recordState({ rotationId, state });
     rotatedThisRun = true;
   }
 
@@ -281,7 +305,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
         return 0;
       }),
     );
-    if (issueError === null) await store.recordState({ rotationId, state });
+    if (issueError === null) await snapshot.recordState({ rotationId, state });
     else {
       await store.removeRotation({ rotationId, deleteSecrets: true, actor: 'rotation', reason: 'issue failed' });
     }
@@ -294,25 +318,26 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
 
   for (;;) {
     const seen = scheduleVersion;
-    const dueAt = state.nextRotationAt === null ? null : Date.parse(state.nextRotationAt);
-    // After a rotation, continue-as-new once nothing is pending, so history stays bounded however long this lives.
-    const readyForNewRun = () =>
-      (rotatedThisRun || workflowInfo().continueAsNewSuggested) && !manualRequested && !lock.busy && allHandlersFinished();
-    const wake = () => deleted || manualRequested || scheduleVersion !== seen || readyForNewRun();
-    const woke = dueAt === null ? await condition(wake).then(() => true) : await condition(wake, Math.max(0, dueAt - Date.now()));
+    const now = Date.now();
+    const dueIn = state.nextRotationAt === null ? Infinity : Math.max(0, Date.parse(state.nextRotationAt) - now);
+    // After a rotation the run continues as new, so history stays bounded however long the rotation lives;
+    // but only after a quiet moment, so that a message sent right after a rotation is not caught by the switch.
+    const newRunWanted = rotatedThisRun || workflowInfo().continueAsNewSuggested;
+    const timeout = Math.min(dueIn, newRunWanted ? QUIET_BEFORE_NEW_RUN_MS : Infinity);
+    const wake = () => deleted || manualRequested || scheduleVersion !== seen;
+    const woke = timeout === Infinity ? await condition(wake).then(() => true) : await condition(wake, timeout);
 
     if (deleted) {
       await condition(allHandlersFinished);
       return;
     }
-    if (readyForNewRun()) {
-      await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });
-    }
     if (manualRequested) {
       manualRequested = false;
       await lock.run(rotate);
-    } else if (!woke && dueAt !== null && Date.now() >= dueAt) {
+    } else if (!woke && Date.now() - now >= dueIn) {
       await lock.run(rotate);
+    } else if (!woke && newRunWanted && !lock.busy && allHandlersFinished()) {
+      await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });
     }
   }
 }

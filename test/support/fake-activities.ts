@@ -13,6 +13,8 @@ export class FakeTarget {
   /** When set, applyPassword fails with this (non-retryable, like a real configuration error). */
   applyFailure: string | null = null;
   preflightFailure: string | null = null;
+  /** Makes applyPassword take this long, so that a test can act while a rotation runs. */
+  applyDelayMs = 0;
   states: RotationState[] = [];
   removed: { deleteSecrets: boolean; reason: string }[] = [];
   revoked = 0;
@@ -33,6 +35,7 @@ export class FakeTarget {
       stagePassword: async (ref) => void this.calls.push({ name: 'stagePassword', ref }),
       applyPassword: async (ref) => {
         this.calls.push({ name: 'applyPassword', ref });
+        if (this.applyDelayMs) await new Promise((r) => setTimeout(r, this.applyDelayMs));
         if (this.applyFailure) throw ApplicationFailure.nonRetryable(this.applyFailure, 'ConfigurationError');
       },
       verifyLogin: async (ref) => void this.calls.push({ name: 'verifyLogin', ref }),
