@@ -37,6 +37,23 @@ export interface RotationState {
   updatedAt: string;
 }
 
+/** State of a rotation whose credentials have not been issued yet. */
+export function initialRotationState(updatedAt: string): RotationState {
+  return {
+    activeIndex: null,
+    generation: 0,
+    rotationStatus: 'pending',
+    rotationInProgress: false,
+    lastRotationAttemptedAt: null,
+    lastRotatedAt: null,
+    lastFailedAt: null,
+    lastRotationJobId: null,
+    lastRotationMessage: null,
+    nextRotationAt: null,
+    updatedAt,
+  };
+}
+
 /** The seed product's response shape for a PostgreSQL credentials rotation, plus `rotationInProgress`. */
 export interface RotationView {
   id: string;

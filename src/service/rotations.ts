@@ -11,7 +11,7 @@ import {
   deleteRotationOptionsSchema,
   updateRotationSchema,
 } from '../domain/rotation-schemas.js';
-import { type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
+import { initialRotationState, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
@@ -121,19 +121,7 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
 }
 
 function pendingState(r: RotationRecord): RotationState {
-  return {
-    activeIndex: null,
-    generation: 0,
-    rotationStatus: 'pending',
-    rotationInProgress: r.lifecycle === 'issuing',
-    lastRotationAttemptedAt: null,
-    lastRotatedAt: null,
-    lastFailedAt: null,
-    lastRotationJobId: null,
-    lastRotationMessage: null,
-    nextRotationAt: null,
-    updatedAt: r.config.updatedAt,
-  };
+  return { ...initialRotationState(r.config.updatedAt), rotationInProgress: r.lifecycle === 'issuing' };
 }
 
 const viewOf = (r: RotationRecord) => toRotationView(r.id, r.config, r.state ?? pendingState(r));

@@ -15,7 +15,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
 import { formatZodError, updateRotationSchema } from '../domain/rotation-schemas.js';
-import { type RotationState, type Slot, toRotationView } from '../domain/rotation-types.js';
+import { initialRotationState, type RotationState, type Slot, toRotationView } from '../domain/rotation-types.js';
 import { computeNextRotationAt } from '../domain/schedule.js';
 import {
   deleteUpdate,
@@ -115,26 +115,10 @@ function describeFailure(err: unknown): string {
   return redact(step ? `${step}: ${message}` : message);
 }
 
-function initialState(nowMs: number): RotationState {
-  return {
-    activeIndex: null,
-    generation: 0,
-    rotationStatus: 'pending',
-    rotationInProgress: false,
-    lastRotationAttemptedAt: null,
-    lastRotatedAt: null,
-    lastFailedAt: null,
-    lastRotationJobId: null,
-    lastRotationMessage: null,
-    nextRotationAt: null,
-    updatedAt: iso(nowMs),
-  };
-}
-
 export async function postgresCredentialsRotation(input: RotationWorkflowInput): Promise<void> {
   const { rotationId } = input;
   let config = input.config;
-  const state: RotationState = input.state ?? initialState(Date.now());
+  const state: RotationState = input.state ?? initialRotationState(iso(Date.now()));
   const lock = new Lock();
 
   let issueDone = input.state !== undefined;
