@@ -1,6 +1,5 @@
 // DESIGN §6 / I6: every validation rule rejects bad input with a message naming the field and the rule, and
 // nothing changes: no rotation, secret, secret version, credential or folder, and no workflow left running.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,12 +7,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationSchema, secretPathSchema } from '../../src/domain/rotation-schemas.js';
-import { projectRoot } from '../../src/infra/paths.js';
 import { ServiceError } from '../../src/service/errors.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { findFolder } from '../../src/store/rotations.js';
 import { WORKFLOW_TYPE } from '../../src/workflows/rotation-messages.js';
-import { canLogin, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { runCli } from '../support/cli.js';
+import { canLogin, openTestStack, type TestStack, type TestTarget } from '../support/stack.js';
 
 type Body = Record<string, unknown>;
 
@@ -295,24 +294,7 @@ describe('bad input (DESIGN §6)', () => {
   });
 
   describe('through the CLI: exit code and a stderr line naming the field', () => {
-    const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-    const CLI = path.join(projectRoot, 'src', 'starter', 'cli.ts');
-
-    function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      return new Promise((resolve, reject) => {
-        const child = spawn(TSX, [CLI, ...args], {
-          cwd: projectRoot,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...stackEnv(), ROTATOR_DATA_DIR: tmp },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    }
+    const cli = (args: string[]) => runCli(args, { dataDir: tmp });
 
     const flagsFor = (over: Record<string, string> = {}) => {
       const f: Record<string, string> = {

@@ -1,5 +1,4 @@
 // The real CLI, as a child process, against the real stack (Temporal dev server, control database, targets).
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,41 +7,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/infra/paths.js';
 import { deleteRotation, getRotationView } from '../../src/service/rotations.js';
+import { runCli as runCliIn, type CliOptions, type CliResult } from '../support/cli.js';
 import { canLogin, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-const CLI = path.join(projectRoot, 'src', 'starter', 'cli.ts');
 
 let dataDir = '';
 let spawns = 0;
 
 /** Runs `tsx src/starter/cli.ts …` with only the stack's environment (no dev env file: empty ROTATOR_DATA_DIR). */
-function runCli(
-  args: string[],
-  opts: { stdin?: string; env?: Record<string, string>; bareEnv?: Record<string, string>; command?: string; cwd?: string } = {},
-): Promise<CliResult> {
+function runCli(args: string[], opts: Omit<CliOptions, 'dataDir'> = {}): Promise<CliResult> {
   spawns += 1;
-  return new Promise((resolve, reject) => {
-    const [cmd, argv] = opts.command ? [opts.command, args] : [TSX, [CLI, ...args]];
-    const child = spawn(cmd, argv, {
-      cwd: opts.cwd ?? projectRoot,
-      env: opts.bareEnv ?? { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...stackEnv(), ROTATOR_DATA_DIR: dataDir, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return runCliIn(args, { dataDir, ...opts });
 }
 
 /** Parses stdout as JSON, failing with the CLI's stderr when the command did not succeed. */

@@ -7,33 +7,14 @@ import { generatePassword } from '../../src/domain/password.js';
 import { passwordRequirementsSchema } from '../../src/domain/rotation-schemas.js';
 import { scramSha256Verifier } from '../../src/domain/scram.js';
 import { renderAlterRolePassword } from '../../src/domain/sql.js';
+import { adminDatabase, canLogin } from '../support/stack.js';
 
 const adminUrl = new URL(inject('adminDatabaseUrl'));
 const role = `scram_login_${randomBytes(4).toString('hex')}`;
 let admin: pg.Client;
 
-/** true on success, false on authentication failure (28P01); anything else is a test failure. */
-async function login(user: string, password: string): Promise<boolean> {
-  const client = new pg.Client({
-    host: adminUrl.hostname,
-    port: Number(adminUrl.port || 5432),
-    database: decodeURIComponent(adminUrl.pathname.slice(1)) || 'postgres',
-    user,
-    password,
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+/** Logs in to the admin URL's database: true on success, false on authentication failure (28P01). */
+const login = (user: string, password: string) => canLogin(adminDatabase(), user, password);
 
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: adminUrl.toString() });

@@ -7,6 +7,7 @@ import { generatePassword } from '../../src/domain/password.js';
 import { passwordRequirementsSchema } from '../../src/domain/rotation-schemas.js';
 import { scramSha256Verifier } from '../../src/domain/scram.js';
 import { renderAlterRolePassword, renderRotationStatement } from '../../src/domain/sql.js';
+import { adminDatabase, canLogin } from '../support/stack.js';
 
 const adminUrl = new URL(inject('adminDatabaseUrl'));
 const tag = randomBytes(3).toString('hex');
@@ -37,27 +38,8 @@ const current = new Map<string, string>();
 const q = pg.escapeIdentifier;
 const req = passwordRequirementsSchema.parse({ length: 32 });
 
-async function login(user: string, password: string): Promise<boolean> {
-  const client = new pg.Client({
-    host: adminUrl.hostname,
-    port: Number(adminUrl.port || 5432),
-    database: decodeURIComponent(adminUrl.pathname.slice(1)) || 'postgres',
-    user,
-    password,
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+/** Logs in to the admin URL's database: true on success, false on authentication failure (28P01). */
+const login = (user: string, password: string) => canLogin(adminDatabase(), user, password);
 
 async function snapshot() {
   const roles = await admin.query<{ rolname: string; rolpassword: string | null }>(

@@ -38,10 +38,16 @@ export function workerLogSink(name: string): (line: string) => void {
 
 const serverOf = () => new URL(inject('adminDatabaseUrl'));
 
-/** Logs in over TCP with password auth (the test cluster is scram-sha-256): true, or false on auth failure. */
+/** The database named in the admin URL (the cluster's maintenance database). */
+export const adminDatabase = () => decodeURIComponent(serverOf().pathname.slice(1)) || 'postgres';
+
+/**
+ * Logs in over TCP with password auth (the test cluster is scram-sha-256): true, or false on authentication
+ * failure (28P01); any other error is thrown, so it fails the test.
+ */
 export async function canLogin(database: string, user: string, password: string): Promise<boolean> {
   const url = serverOf();
-  const client = new pg.Client({ host: url.hostname, port: Number(url.port), database, user, password, connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({ host: url.hostname, port: Number(url.port || 5432), database, user, password, connectionTimeoutMillis: 5000 });
   client.on('error', () => {});
   try {
     await client.connect();

@@ -31,6 +31,7 @@ import {
 } from '../../src/starter/output.js';
 import { runCli, wantsJson } from '../../src/starter/program.js';
 import { devEnvFile, loadDevEnv, type CliRuntime } from '../../src/starter/runtime.js';
+import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 
 const PROJECT = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 const CONNECTION = '5a1d7d4e-4c1b-4f7a-9d7e-2f4b8f0e1a11';
@@ -52,19 +53,8 @@ const seedFlags: RotationFlags = {
   passwordSecret: 'POSTGRES_DB_PASSWORD',
 };
 
-const seedBody = {
-  name: 'my-pg-rotation',
-  projectId: PROJECT,
-  description: 'my database credentials rotation',
-  connectionId: CONNECTION,
-  environment: 'dev',
-  secretPath: '/',
-  isAutoRotationEnabled: true,
-  rotationInterval: 30,
-  rotateAtUtc: { hours: 0, minutes: 0 },
-  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
-  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-};
+/** The seed's sample request, with the project and connection ids of seedFlags. */
+const seedBody = { ...SEED_SAMPLE_REQUEST, projectId: PROJECT, connectionId: CONNECTION };
 
 /** Field paths the schema reports for a body. */
 function fieldsOf(schema: typeof createRotationSchema | typeof updateRotationSchema, body: unknown): string[] {

@@ -12,21 +12,10 @@ import {
   utf8ByteLength,
 } from '../../src/domain/rotation-schemas.js';
 import type { z } from 'zod';
+import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 
 /** The seed's sample request, as written. */
-const SAMPLE = {
-  name: 'my-pg-rotation',
-  projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  description: 'my database credentials rotation',
-  connectionId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  environment: 'dev',
-  secretPath: '/',
-  isAutoRotationEnabled: true,
-  rotationInterval: 30,
-  rotateAtUtc: { hours: 0, minutes: 0 },
-  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
-  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-};
+const SAMPLE = SEED_SAMPLE_REQUEST;
 
 /** Parses and returns either the data or the formatted error message. */
 function check<S extends z.ZodType>(schema: S, input: unknown) {
