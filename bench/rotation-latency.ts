@@ -19,6 +19,7 @@ import { startLocalStack } from '../src/infra/local-stack.js';
 import { dataDir } from '../src/infra/paths.js';
 import { addConnection } from '../src/service/connections.js';
 import { openServiceContext } from '../src/service/context.js';
+import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation, rotateRotation } from '../src/service/rotations.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
 import { startWorker } from '../src/worker/build-worker.js';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     }
     await admin.end();
     const url = new URL(stack.adminUrl('bench'));
-    const projectId = randomUUID();
+    const projectId = (await createProject(ctx, { name: 'bench' }, 'bench')).id;
     const connection = await addConnection(
       ctx,
       {
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
     const directId = randomUUID();
     const input = createRotationSchema.parse(body('bench-direct', 'bench_d1', 'bench_d2', 'DIRECT'));
     const folderId = await ensureFolder(ctx.db.pool, projectId, 'dev', '/');
-    await insertRotation(ctx.db.pool, directId, newRotationConfig(input, { folderId, environmentId: randomUUID(), connectionName: 'bench', now: new Date().toISOString() }));
+    const environment = await requireEnvironment(ctx.db.pool, projectId, 'dev');
+    await insertRotation(ctx.db.pool, directId, newRotationConfig(input, { folderId, environment, connectionName: 'bench', now: new Date().toISOString() }));
     const pools = new TargetPools(config.targetLimits);
     const acts = createActivities({ db: ctx.db, pools, limits: config.targetLimits });
     let generation = 0;

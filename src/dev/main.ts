@@ -13,6 +13,8 @@ import { startLocalStack } from '../infra/local-stack.js';
 import { dataDir } from '../infra/paths.js';
 import { canBind } from '../infra/process.js';
 import { addConnection } from '../service/connections.js';
+import { createProject } from '../service/projects.js';
+import { getProject } from '../store/projects.js';
 import { openServiceContext } from '../service/context.js';
 import { createRotation, rotateRotation } from '../service/rotations.js';
 import { readFolderSecrets } from '../service/secrets.js';
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  // The demo: two roles on database "demo", an admin connection, a rotation, one rotation now.
+  // The demo: a project, two roles on database "demo", an admin connection, a rotation, one rotation now.
+  if (!(await getProject(ctx.db.pool, DEMO_PROJECT_ID))) await createProject(ctx, { name: 'demo' }, 'dev', DEMO_PROJECT_ID);
   const adminPassword = await prepareDemoTarget(stack.adminUrl);
   let connection = await findConnectionByName(ctx.db.pool, DEMO_PROJECT_ID, 'demo-connection');
   if (!connection) {

@@ -1,17 +1,17 @@
 import { ConfigurationError } from './errors.js';
 import type { CreateRotationInput, UpdateRotationPatch } from './rotation-schemas.js';
-import { environmentName, type RotationConfig } from './rotation-types.js';
+import type { RotationConfig } from './rotation-types.js';
 
 /** The stored configuration for a validated create request, once its folder and connection are known. */
 export function newRotationConfig(
   input: CreateRotationInput,
-  refs: { folderId: string; environmentId: string; connectionName: string; now: string },
+  refs: { folderId: string; environment: { id: string; slug: string; name: string }; connectionName: string; now: string },
 ): RotationConfig {
   return {
     name: input.name,
     description: input.description ?? null,
     projectId: input.projectId,
-    environment: { id: refs.environmentId, slug: input.environment, name: environmentName(input.environment) },
+    environment: refs.environment,
     folder: { id: refs.folderId, path: input.secretPath },
     connection: { app: 'postgres', id: input.connectionId, name: refs.connectionName },
     isAutoRotationEnabled: input.isAutoRotationEnabled,

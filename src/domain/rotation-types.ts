@@ -113,8 +113,3 @@ export function toRotationView(id: string, config: RotationConfig, state: Rotati
     parameters: config.parameters,
   };
 }
-
-export function environmentName(slug: string): string {
-  const known: Record<string, string> = { dev: 'Development', staging: 'Staging', prod: 'Production' };
-  return known[slug] ?? slug;
-}

@@ -13,11 +13,13 @@ import {
 } from '../store/connections.js';
 import { isUniqueViolation } from '../store/db.js';
 import type { ServiceContext } from './context.js';
+import { requireProject } from './projects.js';
 import { fieldError, parseInput, ServiceError } from './errors.js';
 
 /** Creates a connection after proving the credentials log in; the password is stored encrypted, never returned. */
 export async function addConnection(ctx: ServiceContext, body: unknown, actor: string): Promise<TargetConnection> {
   const input = parseInput(createConnectionSchema, body);
+  await requireProject(ctx.db.pool, input.projectId);
   const c = input.credentials;
   const probe: TargetConnection = {
     id: 'probe',

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   WithStartWorkflowOperation,
@@ -29,15 +29,10 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/rotation-messages.js';
 import type { ServiceContext } from './context.js';
+import { requireEnvironment } from './projects.js';
 import { fieldError, parseInput, ServiceError } from './errors.js';
 
 export const projectIdKey = defineSearchAttributeKey('PgRotationProjectId', SearchAttributeType.KEYWORD);
-
-/** A stable id for (project, environment) until environments are first-class records. */
-function environmentId(projectId: string, slug: string): string {
-  const h = createHash('sha256').update(`${projectId}:${slug}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 /** Unwraps Temporal's update/workflow failures into the user-facing reason. */
 function reason(err: unknown): string {
@@ -70,6 +65,7 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
   let config;
   try {
     config = await withTransaction(ctx.db.pool, async (tx) => {
+      const environment = await requireEnvironment(tx, input.projectId, input.environment);
       const connection = await getConnection(tx, input.connectionId);
       if (!connection || connection.projectId !== input.projectId) {
         throw fieldError('not-found', 'connectionId', `must name a connection of project ${input.projectId}: ${input.connectionId} not found`);
@@ -84,7 +80,7 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
       }
       const cfg = newRotationConfig(input, {
         folderId,
-        environmentId: environmentId(input.projectId, input.environment),
+        environment,
         connectionName: connection.name,
         now: new Date().toISOString(),
       });

@@ -4,6 +4,7 @@ import { recordAudit } from '../store/audit.js';
 import { findFolder } from '../store/rotations.js';
 import { readSecrets, type SecretValue } from '../store/secrets.js';
 import type { ServiceContext } from './context.js';
+import { requireEnvironment } from './projects.js';
 import { fieldError, parseInput } from './errors.js';
 
 export const secretQuerySchema = z.strictObject({
@@ -17,6 +18,7 @@ export const secretQuerySchema = z.strictObject({
 /** Reads mapped secrets (latest versions, or one version of one key). Every read is audited. */
 export async function readFolderSecrets(ctx: ServiceContext, query: unknown, actor: string): Promise<SecretValue[]> {
   const q = parseInput(secretQuerySchema, query);
+  await requireEnvironment(ctx.db.pool, q.projectId, q.environment);
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const secrets = folderId ? await readSecrets(ctx.db, { folderId, key: q.key, version: q.version }) : [];
   if (q.key && secrets.length === 0) {

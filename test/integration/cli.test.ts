@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/infra/paths.js';
+import { createProject } from '../../src/service/projects.js';
 import { deleteRotation, getRotationView } from '../../src/service/rotations.js';
 import { runCli as runCliIn, type CliOptions, type CliResult } from '../support/cli.js';
 import { canLogin, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
@@ -235,7 +236,7 @@ describe('pg-rotator CLI against the real stack', () => {
     const password = randomBytes(12).toString('base64url');
     await stack.admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(password)}`);
     const url = new URL(stackEnv().DATABASE_URL!);
-    const projectId = randomUUID();
+    const projectId = (await createProject(stack.ctx, { name: `cli-conn-${randomBytes(3).toString('hex')}` }, 'test')).id;
     const args = ['connection', 'add', '--name', 'cli-conn', '--project', projectId, '--host', url.hostname, '--port', url.port, '--database', 'postgres', '--username', role];
 
     const [wrong, right] = await Promise.all([

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type RotatorConfig } from '../../src/config.js';
 import { addConnection } from '../../src/service/connections.js';
+import { createProject } from '../../src/service/projects.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
 import type { TargetConnection } from '../../src/store/connections.js';
 import { startWorker, type RunningWorker } from '../../src/worker/build-worker.js';
@@ -109,7 +110,7 @@ export async function openTestStack(): Promise<TestStack> {
       }
       await admin.query(`GRANT CONNECT ON DATABASE ${q(database)} TO ${q(adminRole)}`);
       const url = serverOf();
-      const projectId = randomUUID();
+      const projectId = (await createProject(ctx, { name: `project-${label}-${id}` }, 'test')).id;
       const connection = await addConnection(
         ctx,
         {
