@@ -26,3 +26,16 @@ export const createConnectionSchema = z.strictObject({
 });
 
 export type CreateConnectionInput = z.output<typeof createConnectionSchema>;
+
+/** A patch: the fields given change; credentials may omit the password (the stored one is kept). */
+export const updateConnectionSchema = z
+  .strictObject({
+    name: slugSchema.optional(),
+    description: z.string().max(256, { error: 'must be at most 256 characters' }).nullable().optional(),
+    credentials: connectionCredentialsSchema.partial().strict().optional(),
+  })
+  .refine((p) => p.name !== undefined || p.description !== undefined || p.credentials !== undefined, {
+    error: 'must contain at least one field to change (name, description, credentials)',
+  });
+
+export type UpdateConnectionPatch = z.output<typeof updateConnectionSchema>;

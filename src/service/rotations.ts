@@ -6,16 +6,20 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { newRotationConfig } from '../domain/rotation-config.js';
+import { z } from 'zod';
 import {
   createRotationSchema,
   deleteRotationOptionsSchema,
+  secretPathSchema,
+  slugSchema,
   updateRotationSchema,
 } from '../domain/rotation-schemas.js';
 import { initialRotationState, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
-import { deleteRotationRow, ensureFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
+import { readCurrentCredentials } from '../store/credentials.js';
+import { deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
 import { secretKeysTaken } from '../store/secrets.js';
 import {
   deleteUpdate,
@@ -134,10 +138,52 @@ const handleFor = (ctx: ServiceContext, rotationId: string) => ctx.temporal.work
 export async function getRotationView(ctx: ServiceContext, rotationId: string): Promise<RotationView> {
   const record = await requireRecord(ctx, rotationId);
   try {
-    return await handleFor(ctx, rotationId).query(getRotationQuery);
+    const live = await handleFor(ctx, rotationId).query(getRotationQuery);
+    // The connection can be renamed without the workflow knowing; the control database has its name.
+    return { ...live, connection: record.config.connection };
   } catch {
     return viewOf(record);
   }
+}
+
+export const rotationNameQuerySchema = z.strictObject({
+  projectId: z.uuid({ error: 'must be a UUID' }),
+  environment: slugSchema,
+  secretPath: secretPathSchema.default('/'),
+});
+
+export async function getRotationByName(ctx: ServiceContext, name: string, query: unknown): Promise<RotationView> {
+  const q = parseInput(rotationNameQuerySchema, query);
+  const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
+  const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
+  if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
+  return getRotationView(ctx, record.id);
+}
+
+/** The project a rotation belongs to (for authorization before acting on it). */
+export async function rotationProjectId(ctx: ServiceContext, rotationId: string): Promise<string> {
+  return (await requireRecord(ctx, rotationId)).projectId;
+}
+
+export interface GeneratedCredentials {
+  rotationId: string;
+  type: 'postgres-credentials';
+  activeIndex: number | null;
+  generatedCredentials: { username: string; password: string }[];
+}
+
+/** Both slots' current credentials (the active one at activeIndex). Every read is audited. */
+export async function readGeneratedCredentials(ctx: ServiceContext, rotationId: string, actor: string): Promise<GeneratedCredentials> {
+  const view = await getRotationView(ctx, rotationId);
+  const current = await readCurrentCredentials(ctx.db, rotationId);
+  const usernames = [view.parameters.username1, view.parameters.username2];
+  await recordAudit(ctx.db.pool, { actor, action: 'rotation.generated-credentials-read', projectId: view.projectId, rotationId, details: { slots: current.map((c) => c.slot) } });
+  return {
+    rotationId,
+    type: 'postgres-credentials',
+    activeIndex: view.activeIndex,
+    generatedCredentials: current.map((c) => ({ username: usernames[c.slot]!, password: c.password })),
+  };
 }
 
 /** One database query, no Temporal call per rotation. */

@@ -112,3 +112,37 @@ export async function deleteConnection(db: Queryable, id: string): Promise<boole
   const { rowCount } = await db.query('DELETE FROM connections WHERE id = $1', [id]);
   return (rowCount ?? 0) > 0;
 }
+
+/** Writes a connection's new settings (and, when given, its new password); returns the stored record. */
+export async function updateConnectionRow(
+  db: ControlDb,
+  client: Queryable,
+  c: TargetConnection,
+  password: string | null,
+): Promise<TargetConnection> {
+  const { rows } = await client.query(
+    `UPDATE connections SET name = $2, description = $3, host = $4, port = $5, database = $6, username = $7,
+       ssl_enabled = $8, ssl_reject_unauthorized = $9, ssl_certificate = $10,
+       password_enc = COALESCE($11, password_enc), updated_at = now()
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [
+      c.id,
+      c.name,
+      c.description,
+      c.host,
+      c.port,
+      c.database,
+      c.username,
+      c.sslEnabled,
+      c.sslRejectUnauthorized,
+      c.sslCertificate,
+      password === null ? null : db.box.seal(password, aad.connectionPassword(c.id)),
+    ],
+  );
+  // Rotations show the connection's name; keep their stored copy in step.
+  await client.query(`UPDATE rotations SET config = jsonb_set(config, '{connection,name}', to_jsonb($2::text)) WHERE connection_id = $1`, [
+    c.id,
+    c.name,
+  ]);
+  return fromRow(rows[0]);
+}

@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { redact } from '../domain/errors.js';
+import { HTTP_STATUS, ServiceError, type ErrorDetail } from '../service/errors.js';
+import { AuthError } from '../service/tokens.js';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: ErrorDetail[];
+}
+
+export function errorBody(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
+  return { statusCode, error: REASONS[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
+}
+
+/**
+ * Every error leaves as `{ statusCode, error, message, details? }`. Our own errors keep their message;
+ * Fastify's client errors (malformed JSON, wrong content type, oversize body) keep theirs; anything else is a
+ * 500 whose message says nothing about internals (the log gets the redacted message).
+ */
+export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof ServiceError) {
+    void reply.status(HTTP_STATUS[err.kind]).send(errorBody(HTTP_STATUS[err.kind], err.message, err.details));
+    return;
+  }
+  if (err instanceof AuthError) {
+    void reply.status(err.status).send(errorBody(err.status, err.message));
+    return;
+  }
+  const status = (err as FastifyError).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    void reply.status(status).send(errorBody(status, redact(err.message)));
+    return;
+  }
+  request.log.error({ err: redact(err.message) }, 'request failed');
+  void reply.status(500).send(errorBody(500, 'internal error; see the server log'));
+}

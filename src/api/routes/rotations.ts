@@ -1,0 +1,85 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createRotationSchema, deleteRotationOptionsSchema, updateRotationSchema } from '../../domain/rotation-schemas.js';
+import {
+  createRotation,
+  deleteRotation,
+  getRotationByName,
+  getRotationView,
+  listRotationViews,
+  readGeneratedCredentials,
+  rotateRotation,
+  rotationNameQuerySchema,
+  rotationProjectId,
+  updateRotation,
+} from '../../service/rotations.js';
+import { errorSchema, generatedCredentialsSchema, idParams, rotationSchema } from '../schemas.js';
+import { actorOf, allow, type RouteDeps } from '../server.js';
+
+const one = z.object({ secretRotation: rotationSchema });
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema, 503: errorSchema };
+const byId = idParams('rotationId');
+const tags = ['secret rotations'];
+
+/** `/api/v2/secret-rotations/postgres-credentials`: the seed product's API. */
+export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {
+  app.post('', { schema: { tags, body: createRotationSchema, response: { 200: one, ...errors } } }, async (req) => {
+    const principal = allow(req, 'create', req.body.projectId);
+    return { secretRotation: await createRotation(ctx, req.body, actorOf(principal)) };
+  });
+
+  app.get(
+    '',
+    { schema: { tags, querystring: z.strictObject({ projectId: z.uuid({ error: 'must be a UUID' }) }), response: { 200: z.object({ secretRotations: z.array(rotationSchema) }), ...errors } } },
+    async (req) => {
+      allow(req, 'read', req.query.projectId);
+      return { secretRotations: await listRotationViews(ctx, req.query.projectId) };
+    },
+  );
+
+  app.get(
+    '/rotation-name/:name',
+    { schema: { tags, params: z.strictObject({ name: z.string() }), querystring: rotationNameQuerySchema, response: { 200: one, ...errors } } },
+    async (req) => {
+      allow(req, 'read', req.query.projectId);
+      return { secretRotation: await getRotationByName(ctx, req.params.name, req.query) };
+    },
+  );
+
+  app.get('/:rotationId', { schema: { tags, params: byId, response: { 200: one, ...errors } } }, async (req) => {
+    allow(req, 'read', await rotationProjectId(ctx, req.params.rotationId));
+    return { secretRotation: await getRotationView(ctx, req.params.rotationId) };
+  });
+
+  app.patch('/:rotationId', { schema: { tags, params: byId, body: updateRotationSchema, response: { 200: one, ...errors } } }, async (req) => {
+    const principal = allow(req, 'edit', await rotationProjectId(ctx, req.params.rotationId));
+    return { secretRotation: await updateRotation(ctx, req.params.rotationId, req.body, actorOf(principal)) };
+  });
+
+  app.delete(
+    '/:rotationId',
+    { schema: { tags, params: byId, querystring: deleteRotationOptionsSchema, response: { 200: one, ...errors } } },
+    async (req) => {
+      const principal = allow(req, 'delete', await rotationProjectId(ctx, req.params.rotationId));
+      return { secretRotation: await deleteRotation(ctx, req.params.rotationId, req.query, actorOf(principal)) };
+    },
+  );
+
+  app.post(
+    '/:rotationId/rotate-secrets',
+    { schema: { tags, description: 'Rotates now and answers once the rotation finished (joining one already running).', params: byId, response: { 200: one, ...errors } } },
+    async (req) => {
+      allow(req, 'rotate', await rotationProjectId(ctx, req.params.rotationId));
+      return { secretRotation: await rotateRotation(ctx, req.params.rotationId) };
+    },
+  );
+
+  app.get(
+    '/:rotationId/generated-credentials',
+    { schema: { tags, description: 'Both roles\u2019 current credentials; audited.', params: byId, response: { 200: generatedCredentialsSchema, ...errors } } },
+    async (req) => {
+      const principal = allow(req, 'read-generated-credentials', await rotationProjectId(ctx, req.params.rotationId));
+      return readGeneratedCredentials(ctx, req.params.rotationId, actorOf(principal));
+    },
+  );
+};

@@ -1,0 +1,97 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { formatZodError } from '../domain/rotation-schemas.js';
+import type { TokenAction } from '../domain/token-schemas.js';
+import type { ServiceContext } from '../service/context.js';
+import { ServiceError } from '../service/errors.js';
+import { AuthError, authenticate, authorize, type Principal } from '../service/tokens.js';
+import { errorBody, handleError } from './errors.js';
+import { connectionRoutes } from './routes/connections.js';
+import { projectRoutes } from './routes/projects.js';
+import { rotationRoutes } from './routes/rotations.js';
+import { secretRoutes } from './routes/secrets.js';
+import { statusRoutes } from './routes/status.js';
+
+export interface ApiOptions {
+  ctx: ServiceContext;
+  /** ROTATOR_ADMIN_TOKEN: an all-projects token for bootstrapping. */
+  adminToken?: string;
+  logger?: boolean | { level: string };
+  /** Largest accepted request body. */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** Routes anyone may call: health checks and the API's own documentation. */
+const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+
+export interface RouteDeps {
+  ctx: ServiceContext;
+}
+
+/** The principal of an authenticated request, allowed to do `action` in `projectId` (null: no project). */
+export function allow(request: FastifyRequest, action: TokenAction, projectId: string | null): Principal {
+  if (!request.principal) throw new AuthError(401, 'a bearer token is required');
+  authorize(request.principal, action, projectId);
+  return request.principal;
+}
+
+export function actorOf(principal: Principal): string {
+  return principal.tokenId ? `token:${principal.tokenId}` : 'admin-token';
+}
+
+export async function buildApi(opts: ApiOptions) {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // Request validation goes through the same zod schemas as the CLI, with the same field-and-rule messages.
+  app.setValidatorCompiler<z.ZodType>(({ schema }) => (data) => {
+    const parsed = schema.safeParse(data);
+    if (parsed.success) return { value: parsed.data };
+    const { message, details } = formatZodError(parsed.error);
+    return { error: new ServiceError('validation', message, details) };
+  });
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'pg-rotator', version: '0.1.0', description: 'Zero-downtime rotation of PostgreSQL passwords.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (PUBLIC.some((p) => p.test(path))) return;
+    request.principal = await authenticate(opts.ctx.db.pool, request.headers.authorization, opts.adminToken);
+    if (!request.principal) throw new AuthError(401, 'missing or invalid bearer token');
+  });
+
+  const ctx = opts.ctx;
+  await app.register(statusRoutes);
+  await app.register(rotationRoutes, { prefix: '/api/v2/secret-rotations/postgres-credentials', ctx });
+  await app.register(connectionRoutes, { prefix: '/api/v1/app-connections/postgres', ctx });
+  await app.register(projectRoutes, { prefix: '/api/v1/projects', ctx });
+  await app.register(secretRoutes, { prefix: '/api/v3/secrets', ctx });
+  return app;
+}
