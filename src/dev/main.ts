@@ -1,12 +1,14 @@
 /**
  * The dev command: local PostgreSQL + Temporal dev server (or the ones named by DATABASE_URL /
- * TEMPORAL_ADDRESS), a worker, and a demo rotation that is rotated once. Stays up until Ctrl-C.
+ * TEMPORAL_ADDRESS), a worker, the REST API, and a demo rotation that is rotated once. Stays up until Ctrl-C.
  * Started again, it reuses `.data/dev`: rotations, secrets and Temporal history survive restarts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { z } from 'zod';
+import { buildApi } from '../api/server.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startLocalStack } from '../infra/local-stack.js';
@@ -22,9 +24,11 @@ import { findConnectionByName } from '../store/connections.js';
 import { findFolder, findRotationByName } from '../store/rotations.js';
 import { startWorker } from '../worker/build-worker.js';
 import { rotationWorkflowId } from '../workflows/rotation-messages.js';
-import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget } from './demo-target.js';
+import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SEED_ROLES } from './demo-target.js';
 
 const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
+// The demo rotation maps its secrets in /demo, leaving / free for the seed's sample request.
+const DEMO_PATH = '/demo';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** The root key: from the environment, else a file in the data folder created on first start. */
@@ -32,6 +36,14 @@ function encryptionKey(dir: string): string {
   if (process.env.ROTATOR_ENCRYPTION_KEY) return process.env.ROTATOR_ENCRYPTION_KEY;
   const file = path.join(dir, 'encryption.key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** The API's bootstrap admin token: from the environment, else a file in the data folder created on first start. */
+function adminToken(dir: string): string {
+  if (process.env.ROTATOR_ADMIN_TOKEN) return process.env.ROTATOR_ADMIN_TOKEN;
+  const file = path.join(dir, 'admin.token');
+  if (!existsSync(file)) writeFileSync(file, `pgr_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -65,11 +77,21 @@ async function main(): Promise<void> {
   say(`==> worker polling task queue pg-rotation (log: ${workerLogFile})`);
 
   const ctx = await openServiceContext(config);
+  const token = adminToken(dir);
+  const api = await buildApi({ ctx, adminToken: token });
+  const apiPort = process.env.ROTATOR_API_PORT
+    ? z.coerce.number().int().min(0).max(65535).parse(process.env.ROTATOR_API_PORT)
+    : (await canBind(8080))
+      ? 8080
+      : 0;
+  const apiUrl = await api.listen({ port: apiPort, host: '127.0.0.1' });
+  say(`==> API listening on ${apiUrl} (docs: ${apiUrl}/docs)`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     say('\n==> stopping');
+    await api.close().catch(() => {});
     await worker.shutdown().catch(() => {});
     await ctx.close().catch(() => {});
     await stack.stop().catch(() => {});
@@ -96,7 +118,7 @@ async function main(): Promise<void> {
       'dev',
     );
   }
-  const folderId = await findFolder(ctx.db.pool, DEMO_PROJECT_ID, 'dev', '/');
+  const folderId = await findFolder(ctx.db.pool, DEMO_PROJECT_ID, 'dev', DEMO_PATH);
   const existing = folderId ? await findRotationByName(ctx.db.pool, folderId, 'demo-rotation') : null;
   let rotationId = existing?.id;
   if (!rotationId) {
@@ -108,7 +130,7 @@ async function main(): Promise<void> {
         description: 'pg-rotator demo',
         connectionId: connection.id,
         environment: 'dev',
-        secretPath: '/',
+        secretPath: DEMO_PATH,
         isAutoRotationEnabled: true,
         rotationInterval: 30,
         rotateAtUtc: { hours: 0, minutes: 0 },
@@ -121,7 +143,7 @@ async function main(): Promise<void> {
     say(`==> created demo rotation ${rotationId}: both roles got fresh passwords, ${DEMO_ROLES[0]} is published`);
   }
   const rotated = await rotateRotation(ctx, rotationId);
-  const secrets = await readFolderSecrets(ctx, { projectId: DEMO_PROJECT_ID, environment: 'dev', secretPath: '/' }, 'dev');
+  const secrets = await readFolderSecrets(ctx, { projectId: DEMO_PROJECT_ID, environment: 'dev', secretPath: DEMO_PATH }, 'dev');
   const version = secrets.find((s) => s.secretKey === 'POSTGRES_DB_PASSWORD')?.version;
 
   const ui = stack.uiUrl ?? '(your Temporal UI)';
@@ -132,10 +154,15 @@ async function main(): Promise<void> {
   say(`Temporal address:   ${stack.temporalAddress}`);
   say(`Control database:   ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   say('');
+  say(`API:                ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)`);
+  say(`API token (admin):  ${token}   (also in ${path.join(dir, 'admin.token')})`);
+  say('');
   say('Try (in another terminal):');
-  say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev`);
+  say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev --path ${DEMO_PATH}`);
   say(`  npm run cli -- rotation rotate ${rotationId}`);
-  say(`  npm run cli -- rotation get ${rotationId}`);
+  say(`  curl -s -H "Authorization: Bearer $(cat ${path.join(dir, 'admin.token')})" '${apiUrl}/api/v2/secret-rotations/postgres-credentials/${rotationId}'`);
+  say(`  The seed's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
+  say(`  (roles ${SEED_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
   say('');
   say('Ctrl-C stops the worker and the local servers; the data stays in .data/dev for the next start.');
   await worker.run;
