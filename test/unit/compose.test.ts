@@ -289,12 +289,12 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('publishes distinct host ports and leaves 8080 to the REST API', () => {
+  it('publishes distinct host ports, the REST API on 8080', () => {
     const ports = services.flatMap(([name, service]) => publishedPorts(name, service));
     const keys = ports.map((p) => `${p.hostPort}/${p.protocol}`);
     expect(new Set(keys).size, JSON.stringify(ports)).toBe(keys.length);
     for (const port of ports) expect(port.hostPort, port.service).toMatch(/^\d+$/);
-    expect(keys).not.toContain('8080/tcp');
+    expect(ports.filter((p) => p.hostPort === '8080').map((p) => p.service)).toEqual(['api']);
     expect(ports.find((p) => p.service === 'temporal-ui')?.hostPort).toBe('8233');
   });
 
@@ -338,6 +338,22 @@ describe('docker-compose.yml', () => {
         temporal: 'service_healthy',
         'temporal-create-namespace': 'service_completed_successfully',
       });
+    });
+  });
+
+  describe('api', () => {
+    const api = compose.services.api ?? {};
+    const env = environmentOf(api);
+
+    it('runs src/api/main.ts from the worker image, requires both secrets from the environment, and checks /api/status', () => {
+      expect(buildOf(api)?.dockerfile).toBe(path.join(root, 'Dockerfile'));
+      expect(api.command).toEqual(['npx', 'tsx', 'src/api/main.ts']);
+      expect(existsSync(path.join(root, 'src', 'api', 'main.ts')), 'src/api/main.ts').toBe(true);
+      expect(env.ROTATOR_ENCRYPTION_KEY).toMatch(required('ROTATOR_ENCRYPTION_KEY'));
+      expect(env.ROTATOR_ADMIN_TOKEN).toMatch(required('ROTATOR_ADMIN_TOKEN'));
+      expect(env.ROTATOR_API_HOST).toBe('0.0.0.0');
+      expect(JSON.stringify(api.healthcheck)).toContain('/api/status');
+      expect(dependsOn(api)).toMatchObject({ postgresql: 'service_healthy', temporal: 'service_healthy' });
     });
   });
 
