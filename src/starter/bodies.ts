@@ -54,11 +54,18 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   'parameters.passwordRequirements.allowedSymbols': '--allowed-symbols',
   'secretsMapping.username': '--username-secret',
   'secretsMapping.password': '--password-secret',
+  slug: '--slug',
+  actions: '--actions',
 };
 
 /** The flag for a field path, also for a path below it (`rotateAtUtc.hours` → `--rotate-at`). */
 export function flagForField(field: string): string | undefined {
-  for (let f = field; f !== ''; f = f.includes('.') ? f.slice(0, f.lastIndexOf('.')) : '') {
+  // The parent of `a.b` and of `a[1]` is `a`; of `a`, nothing.
+  const parent = (f: string) => {
+    const up = f.replace(/(?:\.[^.[\]]*|\[\d+\])$/, '');
+    return up === f ? '' : up;
+  };
+  for (let f = field; f !== ''; f = parent(f)) {
     const flag = FLAG_FOR_FIELD[f];
     if (flag) return flag;
   }
@@ -233,4 +240,21 @@ export function connectionBodyFromFlags(f: ConnectionFlags, password: string | u
 /** A password read from stdin: one trailing newline (from `echo` or a file) is not part of it. */
 export function passwordFromStdin(text: string): string {
   return text.replace(/\r?\n$/, '');
+}
+
+/** "read, rotate" → ['read', 'rotate']; empty items are kept (as "") so that the schema reports them. */
+export function splitList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((s) => s.trim());
+}
+
+export interface TokenFlags {
+  name?: string;
+  project?: string;
+  actions?: string;
+}
+
+/** The create-token body ({ name, projectId, actions }) from `token create` flags. */
+export function tokenBodyFromFlags(f: TokenFlags): Record<string, unknown> {
+  return compact({ name: f.name, projectId: f.project, actions: splitList(f.actions) });
 }

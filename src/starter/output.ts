@@ -5,7 +5,9 @@ import { CommanderError } from 'commander';
 import { redact } from '../domain/errors.js';
 import type { RotationView } from '../domain/rotation-types.js';
 import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
+import type { CreatedToken, TokenView } from '../service/tokens.js';
 import type { TargetConnection } from '../store/connections.js';
+import type { EnvironmentRecord, ProjectRecord } from '../store/projects.js';
 import type { SecretValue } from '../store/secrets.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -29,10 +31,11 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  unexpected error (message redacted)
   2  usage, validation or configuration error (the message names the field and the rule)
-  3  not found (rotation, connection or secret)
+  3  not found (project, environment, rotation, connection, secret or token)
   4  conflict (name or secret already taken, connection still in use)
   5  failed (creating, rotating, updating or deleting the rotation failed; the message says why)
-  6  unavailable (Temporal or the control database cannot be reached)`;
+  6  unavailable (Temporal or the control database cannot be reached)
+  run exits with the exit code of the command it ran (128 + n when signal n ended it).`;
 
 /** An error raised by the CLI itself (a missing password source, an unreadable --file, a bad environment). */
 export class CliError extends Error {
@@ -227,5 +230,63 @@ export function formatSecretsTable(ss: readonly SecretValue[]): string {
   return formatTable(
     ['KEY', 'VERSION', 'UPDATED AT', 'VALUE'],
     ss.map((s) => [s.secretKey, s.version, s.updatedAt, s.secretValue]),
+  );
+}
+
+export function formatProject(p: ProjectRecord): string {
+  return keyValues([
+    ['id', p.id],
+    ['name', printable(p.name)],
+    ['environments', p.environments.map((e) => `${e.slug} (${printable(e.name)})`).join(', ')],
+    ['created at', p.createdAt],
+  ]);
+}
+
+export function formatProjectTable(ps: readonly ProjectRecord[]): string {
+  return formatTable(
+    ['ID', 'NAME', 'ENVIRONMENTS'],
+    ps.map((p) => [p.id, p.name, p.environments.map((e) => e.slug).join(', ')]),
+  );
+}
+
+export function formatEnvironment(projectId: string, e: EnvironmentRecord): string {
+  return keyValues([
+    ['project', projectId],
+    ['id', e.id],
+    ['slug', e.slug],
+    ['name', printable(e.name)],
+  ]);
+}
+
+/** The one time a token is shown. */
+export function formatCreatedToken(t: CreatedToken): string {
+  return (
+    keyValues([
+      ['token', t.token],
+      ['id', t.id],
+      ['name', printable(t.name)],
+      ['project', t.projectId],
+      ['actions', t.actions.join(', ')],
+      ['created at', t.createdAt],
+    ]) + '\nStore the token now: it cannot be shown again (only its hash is kept). Send it as `Authorization: Bearer <token>`.\n'
+  );
+}
+
+export function formatToken(t: TokenView): string {
+  return keyValues([
+    ['id', t.id],
+    ['name', printable(t.name)],
+    ['project', t.projectId ?? '(all projects)'],
+    ['actions', t.actions.join(', ')],
+    ['created at', t.createdAt],
+    ['last used at', t.lastUsedAt],
+    ['revoked at', t.revokedAt],
+  ]);
+}
+
+export function formatTokenTable(ts: readonly TokenView[]): string {
+  return formatTable(
+    ['ID', 'NAME', 'PROJECT', 'ACTIONS', 'LAST USED', 'STATUS'],
+    ts.map((t) => [t.id, t.name, t.projectId ?? '(all)', t.actions.join(','), t.lastUsedAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active']),
   );
 }

@@ -5,11 +5,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { createConnectionSchema } from '../domain/connection-schemas.js';
+import { createEnvironmentSchema, createProjectSchema } from '../domain/project-schemas.js';
 import { createRotationSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { createTokenSchema, TOKEN_ACTIONS } from '../domain/token-schemas.js';
 import type { RotationView } from '../domain/rotation-types.js';
 import { addConnection, listAllConnections, removeConnection } from '../service/connections.js';
 import type { ServiceContext } from '../service/context.js';
 import { parseInput } from '../service/errors.js';
+import { addEnvironment, createProject, listAllProjects, requireProject } from '../service/projects.js';
 import {
   createRotation,
   deleteRotation,
@@ -20,14 +23,18 @@ import {
   updateRotation,
 } from '../service/rotations.js';
 import { readFolderSecrets } from '../service/secrets.js';
+import { createToken, listTokens, revokeToken } from '../service/tokens.js';
 import {
   type ConnectionFlags,
+  compact,
   connectionBodyFromFlags,
   createBodyFromFlags,
   flagForField,
   hasBodyFlags,
   passwordFromStdin,
   type RotationFlags,
+  type TokenFlags,
+  tokenBodyFromFlags,
   updateNeedsCurrent,
   updatePatchFromFlags,
 } from './bodies.js';
@@ -38,13 +45,21 @@ import {
   errorReport,
   formatConnection,
   formatConnectionTable,
+  formatCreatedToken,
+  formatEnvironment,
   formatErrorHuman,
   formatErrorJson,
   formatJson,
+  formatProject,
+  formatProjectTable,
   formatRotation,
   formatRotationTable,
   formatSecretsTable,
+  formatToken,
+  formatTokenTable,
+  printable,
 } from './output.js';
+import { childEnvironment, runChild, WITHHELD_VARIABLES } from './run-command.js';
 import type { CliRuntime } from './runtime.js';
 
 interface JsonOpt {
@@ -56,6 +71,8 @@ class Session {
   private ctx: ServiceContext | undefined;
   /** Set when the body came from flags: error details then name the flag as well as the body field. */
   flagHints = false;
+  /** Set by a command whose exit code is not the CLI's own (`run`: the child's). */
+  exitCode: number | undefined;
 
   constructor(readonly rt: CliRuntime) {}
 
@@ -344,6 +361,103 @@ function buildProgram(session: Session, json: boolean): Command {
       session.print(opts, secret, () => `${secret.secretValue}\n`);
     });
 
+  // ----------------------------------------------------------------------------------------------- project
+  const project = program.command('project').description('projects and their environments');
+
+  leaf(project, 'create', 'create a project (a new UUID) with the environments dev, staging and prod')
+    .option('--name <name>', 'project name, unique (1–64 characters)')
+    .action(async (opts: JsonOpt & { name?: string }) => {
+      session.flagHints = true;
+      const body = compact({ name: opts.name });
+      parseInput(createProjectSchema, body); // fail fast, before connecting to anything
+      const created = await createProject(await session.context(), body, rt.actor);
+      session.print(opts, created, () => formatProject(created));
+    });
+
+  leaf(project, 'list', 'list projects with their environments').action(async (opts: JsonOpt) => {
+    const list = await listAllProjects(await session.context());
+    session.print(opts, list, () => formatProjectTable(list));
+  });
+
+  leaf(project, 'get <id>', 'show one project').action(async (id: string, opts: JsonOpt) => {
+    const found = await requireProject((await session.context()).db.pool, id, 'projectId');
+    session.print(opts, found, () => formatProject(found));
+  });
+
+  const environment = project.command('env').description('environments of a project');
+
+  leaf(environment, 'add <projectId>', 'add an environment to a project')
+    .option('--slug <slug>', 'environment slug: lowercase letters, digits, hyphens (unique in the project)')
+    .option('--name <name>', 'display name')
+    .action(async (projectId: string, opts: JsonOpt & { slug?: string; name?: string }) => {
+      session.flagHints = true;
+      const body = compact({ slug: opts.slug, name: opts.name });
+      parseInput(createEnvironmentSchema, body);
+      const env = await addEnvironment(await session.context(), projectId, body, rt.actor);
+      session.print(opts, { projectId, ...env }, () => formatEnvironment(projectId, env));
+    });
+
+  // ------------------------------------------------------------------------------------------------- token
+  const token = program.command('token').description('API bearer tokens (scoped to a project and actions; stored hashed, shown once)');
+
+  leaf(token, 'create', 'create a token for one project; prints it once')
+    .option('--project <uuid>', 'the project the token may act on (projectId)')
+    .option('--name <name>', 'a name to recognise the token by (1–64 characters)')
+    .option('--actions <list>', `comma-separated actions: ${TOKEN_ACTIONS.join(',')}`)
+    .addHelpText(
+      'after',
+      '\nThe token is printed once (with --json, in the "token" field): only its SHA-256 is stored, so it cannot be\n' +
+        'shown again. Lost it? Revoke it (`token revoke <id>`) and create another.\n',
+    )
+    .action(async (opts: TokenFlags & JsonOpt) => {
+      session.flagHints = true;
+      const body = tokenBodyFromFlags(opts);
+      parseInput(createTokenSchema, body); // fail fast, before connecting to anything
+      const created = await createToken(await session.context(), body, rt.actor);
+      rt.secrets.push(created.token);
+      session.print(opts, created, () => formatCreatedToken(created));
+    });
+
+  leaf(token, 'list', 'list tokens (never the tokens themselves), revoked ones too')
+    .option('--project <uuid>', 'only this project')
+    .action(async (opts: JsonOpt & { project?: string }) => {
+      session.flagHints = true;
+      const list = await listTokens(await session.context(), opts.project);
+      session.print(opts, list, () => formatTokenTable(list));
+    });
+
+  leaf(token, 'revoke <id>', 'revoke a token: it stops working at once').action(async (id: string, opts: JsonOpt) => {
+    const revoked = await revokeToken(await session.context(), id, rt.actor);
+    session.print(opts, revoked, () => formatToken(revoked));
+  });
+
+  // --------------------------------------------------------------------------------------------------- run
+  program
+    .command('run')
+    .description('run a command with the secrets of a folder as environment variables (the read is audited)')
+    .argument('<command>', 'the program to run')
+    .argument('[args...]', 'its arguments')
+    .option('--project <uuid>', 'project id')
+    .option('--env <slug>', 'environment slug')
+    .option('--path <path>', 'folder path', '/')
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      '\nExample:  pg-rotator run --project <uuid> --env dev --path / -- node app.js\n\n' +
+        'Each secret becomes a variable of the same name (a key that is not a valid variable name is refused, and\n' +
+        `nothing runs). The command does not inherit ${WITHHELD_VARIABLES.join(', ')} from this process.\n` +
+        'Values are never printed. SIGINT, SIGTERM and SIGHUP are passed on; the exit code is the command\'s.\n',
+    )
+    .action(async (command: string, args: string[], opts: { project?: string; env?: string; path?: string }) => {
+      const query = { projectId: opts.project, environment: opts.env, secretPath: opts.path };
+      const secrets = await readFolderSecrets(await session.context(), query, rt.actor);
+      for (const s of secrets) if (s.secretValue) rt.secrets.push(s.secretValue);
+      const env = childEnvironment(rt.env, secrets);
+      if (secrets.length === 0) rt.stderr(`${printable(`warning: no secrets in ${opts.env}:${opts.path ?? '/'}; running ${command} without any`)}\n`);
+      await session.close(); // the child may run for long: do not hold database and Temporal connections
+      session.exitCode = await runChild(command, args, env);
+    });
+
   return program;
 }
 
@@ -353,7 +467,7 @@ export async function runCli(argv: readonly string[], rt: CliRuntime): Promise<n
   const session = new Session(rt);
   try {
     await buildProgram(session, json).parseAsync([...argv], { from: 'user' });
-    return 0;
+    return session.exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
