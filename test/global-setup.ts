@@ -19,6 +19,8 @@ declare module 'vitest' {
     temporalAddress: string;
     /** Statement log of the test cluster (`log_statement = 'all'`); '' when DATABASE_URL points elsewhere. */
     pgLogFile: string;
+    /** PEM of the CA that signed the test cluster's server certificate (it serves TLS); '' with DATABASE_URL. */
+    pgCaCert: string;
     /** Workflow code bundled once from src/workflows/index.ts: `Worker.create({ workflowBundle: { codePath } })`. */
     workflowBundlePath: string;
     /** Time-skipping test server binary: `TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } })`. */
@@ -38,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { testServer } = await ensureTemporalBinaries();
   const workflowBundlePath = path.join(testDataDir, 'workflow-bundle.js');
   const [stackResult, bundleResult] = await Promise.allSettled([
-    startLocalStack({ dir: testDataDir, fresh: true }),
+    startLocalStack({ dir: testDataDir, fresh: true, tls: true }),
     bundleWorkflowCode({
       workflowsPath: path.join(projectRoot, 'src', 'workflows', 'index.ts'),
       logger: new DefaultLogger('WARN'),
@@ -63,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('adminDatabaseUrl', stack.adminUrl('postgres'));
   project.provide('temporalAddress', stack.temporalAddress);
   project.provide('pgLogFile', stack.pgLogFile ?? '');
+  project.provide('pgCaCert', stack.pgCaCert ?? '');
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('testServerPath', testServer);
   project.provide('encryptionKey', randomBytes(32).toString('base64'));

@@ -12,6 +12,8 @@ export interface LocalStackOptions {
   uiPort?: number;
   /** Let the Temporal dev server outlive this process (see `StartTemporalOptions.keepAlive`). */
   keepAlive?: boolean;
+  /** Serve TLS from the local cluster (see `StartClusterOptions.tls`); ignored with `DATABASE_URL`. */
+  tls?: boolean;
 }
 
 export interface LocalStack {
@@ -24,6 +26,8 @@ export interface LocalStack {
   uiUrl?: string;
   /** The server's statement log (`log_statement = 'all'`), when we started the cluster. */
   pgLogFile?: string;
+  /** PEM of the CA that signed the local cluster's server certificate, when it serves TLS. */
+  pgCaCert?: string;
   cluster?: LocalCluster;
   temporal?: LocalTemporal;
   /** Stops what this call started (external servers are left alone). */
@@ -41,7 +45,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const externalTemporal = process.env.TEMPORAL_ADDRESS || undefined;
 
   const [pgResult, temporalResult] = await Promise.allSettled([
-    externalDb ? Promise.resolve(undefined) : startLocalCluster({ dir: path.join(dir, 'pg'), fresh: opts.fresh }),
+    externalDb ? Promise.resolve(undefined) : startLocalCluster({ dir: path.join(dir, 'pg'), fresh: opts.fresh, tls: opts.tls }),
     externalTemporal
       ? Promise.resolve(undefined)
       : startTemporalDevServer({
@@ -76,6 +80,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       temporalAddress: externalTemporal ?? temporal!.address,
       uiUrl: temporal?.uiUrl,
       pgLogFile: cluster?.logFile,
+      pgCaCert: cluster?.tls?.caCertPem,
       cluster,
       temporal,
       stop,

@@ -19,6 +19,8 @@ export interface LocalCluster {
   logFile: string;
   /** Superuser connection URL for `database`. */
   url(database: string): string;
+  /** Set when the cluster serves TLS (`StartClusterOptions.tls`): the throwaway CA that signed its certificate. */
+  tls?: ClusterTls;
   /** `pg_ctl stop -m fast`. */
   stop(): Promise<void>;
   /** Stop, then start again on the same port and data. */
@@ -32,7 +34,24 @@ export interface StartClusterOptions {
   port?: number;
   /** Wipe `dir` first (stopping a cluster running there). */
   fresh?: boolean;
+  /**
+   * Serve TLS (`ssl = on`, optional for clients: password auth stays scram-sha-256 on every `host` line) with a
+   * server certificate signed by a throwaway CA made for this cluster; also turns on `log_connections`, so the log
+   * shows which sessions use TLS. Certificates are made once (kept across restarts); an existing cluster without
+   * TLS gets them and is restarted. `subjectAltNames` defaults to `IP:127.0.0.1` and `DNS:localhost`.
+   */
+  tls?: boolean | { subjectAltNames?: string[] };
 }
+
+export interface ClusterTls {
+  /** PEM file of the CA that signed the server certificate: what clients pass as `ca` to verify the server. */
+  caCertFile: string;
+  caCertPem: string;
+  serverCertFile: string;
+}
+
+/** The names the local cluster's server certificate is valid for. */
+export const DEFAULT_TLS_SUBJECT_ALT_NAMES: readonly string[] = ['IP:127.0.0.1', 'DNS:localhost'];
 
 /** The control database created in every local cluster. */
 export const CONTROL_DATABASE = 'rotator';
@@ -95,6 +114,7 @@ interface Layout {
   pwFile: string;
   portFile: string;
   logFile: string;
+  tlsDir: string;
 }
 
 function layoutOf(dir: string): Layout {
@@ -110,6 +130,7 @@ function layoutOf(dir: string): Layout {
     pwFile: path.join(dir, 'superuser-password'),
     portFile: path.join(dir, 'port'),
     logFile: path.join(dir, 'postgres.log'),
+    tlsDir: path.join(dir, 'tls'),
   };
 }
 
@@ -158,10 +179,11 @@ async function startInDir(dir: string, binDir: string, runAs: RunAs | undefined,
     ]);
     await appendFile(layout.pgdata + '/postgresql.conf', serverSettings(layout));
   }
+  const tlsChanged = opts.tls ? await ensureTls(layout, runAs, opts.tls === true ? {} : opts.tls) : false;
 
   // Reuse a cluster that is already running here (e.g. the dev command was restarted).
   let port: number | undefined = await runningPort(layout);
-  if (port !== undefined && opts.port !== undefined && port !== opts.port) {
+  if (port !== undefined && ((opts.port !== undefined && port !== opts.port) || tlsChanged)) {
     await stopIfRunning(layout, bin, runAs);
     port = undefined;
   }
@@ -197,6 +219,7 @@ async function startInDir(dir: string, binDir: string, runAs: RunAs | undefined,
     await waitUntilReady(url('postgres'), layout.logFile);
   }
   await createDatabase({ url }, CONTROL_DATABASE);
+  const tls = await clusterTls(layout);
 
   return {
     host: '127.0.0.1',
@@ -206,6 +229,7 @@ async function startInDir(dir: string, binDir: string, runAs: RunAs | undefined,
     dataDir: layout.dir,
     logFile: layout.logFile,
     url,
+    ...(tls ? { tls } : {}),
     stop,
     restart: async () => {
       await stop();
@@ -233,6 +257,153 @@ log_line_prefix = '%m [%p] %q%u@%d '
 log_timezone = 'UTC'
 timezone = 'UTC'
 `;
+}
+
+const TLS_MARKER = '# --- pg-rotator TLS ---';
+
+function tlsFiles(layout: Layout): { caCertFile: string; serverCertFile: string; serverKeyFile: string } {
+  return {
+    caCertFile: path.join(layout.tlsDir, 'ca.crt'),
+    serverCertFile: path.join(layout.tlsDir, 'server.crt'),
+    serverKeyFile: path.join(layout.tlsDir, 'server.key'),
+  };
+}
+
+async function tlsConfigured(layout: Layout): Promise<boolean> {
+  const conf = path.join(layout.pgdata, 'postgresql.conf');
+  return existsSync(conf) && (await readFile(conf, 'utf8')).includes(TLS_MARKER);
+}
+
+/** The cluster's TLS material, when its config turns TLS on and the files are there. */
+async function clusterTls(layout: Layout): Promise<ClusterTls | undefined> {
+  const files = tlsFiles(layout);
+  if (!(await tlsConfigured(layout)) || !existsSync(files.caCertFile) || !existsSync(files.serverCertFile)) return undefined;
+  return { caCertFile: files.caCertFile, caCertPem: await readFile(files.caCertFile, 'utf8'), serverCertFile: files.serverCertFile };
+}
+
+/**
+ * Makes the certificates (a throwaway CA, whose key is deleted once it has signed the server certificate) and the
+ * TLS settings, unless both are there. True when something changed (a running server must restart to use it).
+ */
+async function ensureTls(layout: Layout, runAs: RunAs | undefined, opts: { subjectAltNames?: string[] }): Promise<boolean> {
+  const files = tlsFiles(layout);
+  const configured = await tlsConfigured(layout);
+  const haveFiles = [files.caCertFile, files.serverCertFile, files.serverKeyFile].every((f) => existsSync(f));
+  if (configured && haveFiles) return false;
+  if (!haveFiles) {
+    await rm(layout.tlsDir, { recursive: true, force: true });
+    await mkdir(layout.tlsDir, { recursive: true, mode: 0o700 });
+    const work = path.join(layout.tlsDir, 'work');
+    try {
+      const ca = await createCertificateAuthority(work, `pg-rotator local CA ${shortHash(layout.dir)}`);
+      const server = await issueServerCertificate(ca, work, {
+        name: 'server',
+        commonName: 'localhost',
+        subjectAltNames: opts.subjectAltNames ?? [...DEFAULT_TLS_SUBJECT_ALT_NAMES],
+      });
+      await writeFile(files.caCertFile, ca.certPem, { mode: 0o644 });
+      await writeFile(files.serverCertFile, await readFile(server.certFile), { mode: 0o644 });
+      await writeFile(files.serverKeyFile, await readFile(server.keyFile), { mode: 0o600 });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    // PostgreSQL refuses a key file that is not owned by its user (or root) or that others can read.
+    await chmod(files.serverKeyFile, 0o600);
+    await giveToRunAs(runAs, layout.tlsDir, files.caCertFile, files.serverCertFile, files.serverKeyFile);
+  }
+  if (!configured) {
+    const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+    await appendFile(
+      path.join(layout.pgdata, 'postgresql.conf'),
+      `
+${TLS_MARKER}
+ssl = on
+ssl_cert_file = ${quote(files.serverCertFile)}
+ssl_key_file = ${quote(files.serverKeyFile)}
+ssl_min_protocol_version = 'TLSv1.2'
+log_connections = on
+`,
+    );
+  }
+  return true;
+}
+
+export interface CertificateAuthority {
+  certFile: string;
+  keyFile: string;
+  certPem: string;
+}
+
+function requireOpenssl(): string {
+  const openssl = findOnPath('openssl') ?? ['/usr/bin/openssl', '/usr/local/bin/openssl'].find(isExecutableFile);
+  if (!openssl) throw new Error('TLS for the local cluster needs the openssl command line tool (e.g. apt-get install openssl).');
+  return openssl;
+}
+
+/** A config file for `openssl req` that names the subject itself, so the system's openssl.cnf plays no part. */
+function opensslConfig(commonName: string, extensionSection: string, extensions: string[]): string {
+  if (!/^[A-Za-z0-9 ._-]+$/.test(commonName)) throw new Error(`unsupported certificate common name: ${commonName}`);
+  return ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${commonName}`, `[${extensionSection}]`, ...extensions, ''].join('\n');
+}
+
+/** A self-signed CA (EC P-256 key, `CA:TRUE`) in `dir/ca.crt` and `dir/ca.key`, made with the openssl CLI. */
+export async function createCertificateAuthority(dir: string, commonName: string, days = 3650): Promise<CertificateAuthority> {
+  const openssl = requireOpenssl();
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const certFile = path.join(dir, 'ca.crt');
+  const keyFile = path.join(dir, 'ca.key');
+  const config = path.join(dir, 'ca.cnf');
+  await writeFile(
+    config,
+    opensslConfig(commonName, 'v3_ca', ['basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign', 'subjectKeyIdentifier = hash']),
+  );
+  await runOrThrow('openssl req (CA certificate)', openssl, [
+    'req', '-x509', '-config', config, '-extensions', 'v3_ca',
+    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', String(days),
+  ], { cwd: dir });
+  await chmod(keyFile, 0o600);
+  return { certFile, keyFile, certPem: await readFile(certFile, 'utf8') };
+}
+
+/**
+ * A server certificate (EC P-256 key, `serverAuth`) for `subjectAltNames` (e.g. `IP:127.0.0.1`, `DNS:localhost`)
+ * signed by `ca`: `dir/<name>.crt` and `dir/<name>.key` (0600).
+ */
+export async function issueServerCertificate(
+  ca: CertificateAuthority,
+  dir: string,
+  opts: { name: string; commonName: string; subjectAltNames: string[]; days?: number },
+): Promise<{ certFile: string; keyFile: string }> {
+  const openssl = requireOpenssl();
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const certFile = path.join(dir, `${opts.name}.crt`);
+  const keyFile = path.join(dir, `${opts.name}.key`);
+  const csrFile = path.join(dir, `${opts.name}.csr`);
+  const config = path.join(dir, `${opts.name}.cnf`);
+  await writeFile(
+    config,
+    opensslConfig(opts.commonName, 'v3_server', [
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature, keyEncipherment',
+      'extendedKeyUsage = serverAuth',
+      `subjectAltName = ${opts.subjectAltNames.join(', ')}`,
+      'subjectKeyIdentifier = hash',
+      'authorityKeyIdentifier = keyid',
+    ]),
+  );
+  await runOrThrow('openssl req (server key and request)', openssl, [
+    'req', '-new', '-config', config, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', csrFile,
+  ], { cwd: dir });
+  await chmod(keyFile, 0o600);
+  await runOrThrow('openssl x509 (sign server certificate)', openssl, [
+    'x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile,
+    '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(opts.days ?? 825),
+    '-extfile', config, '-extensions', 'v3_server', '-out', certFile,
+  ], { cwd: dir });
+  await rm(csrFile, { force: true });
+  return { certFile, keyFile };
 }
 
 /** The port of a postmaster running in this folder and answering on TCP, or undefined. */

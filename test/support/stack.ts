@@ -76,7 +76,8 @@ export interface TestTarget {
 export interface TestStack {
   ctx: ServiceContext;
   admin: pg.Pool;
-  newTarget(label: string, opts?: { roles?: [string, string] }): Promise<TestTarget>;
+  /** `credentials` overrides fields of the connection's credentials (e.g. the TLS settings). */
+  newTarget(label: string, opts?: { roles?: [string, string]; credentials?: Record<string, unknown> }): Promise<TestTarget>;
   startWorker(name: string): Promise<RunningWorker>;
   close(): Promise<void>;
 }
@@ -117,7 +118,7 @@ export async function openTestStack(): Promise<TestStack> {
           name: `conn-${id}`,
           projectId,
           method: 'username-and-password',
-          credentials: { host: url.hostname, port: Number(url.port), database, username: adminRole, password: adminPassword, sslEnabled: false, sslRejectUnauthorized: true },
+          credentials: { host: url.hostname, port: Number(url.port), database, username: adminRole, password: adminPassword, sslEnabled: false, sslRejectUnauthorized: true, ...opts?.credentials },
         },
         'test',
       );
