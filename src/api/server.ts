@@ -52,7 +52,10 @@ export async function buildApi(opts: ApiOptions) {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters up to 4 KiB: a secret name may be 255 characters, each up to 12 once percent-encoded.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    // Bad percent-encoding in the URL (and over-long parameters) get the same error body as everything else.
+    frameworkErrors: (err, request, reply) => handleError(Object.assign(err, { statusCode: err.statusCode ?? 400 }), request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   // Request validation goes through the same zod schemas as the CLI, with the same field-and-rule messages.

@@ -1,20 +1,28 @@
 import { z } from 'zod';
 import { slugSchema, utf8ByteLength } from './rotation-schemas.js';
 
-/** The seed's app-connection body for PostgreSQL (method "username-and-password"). */
-export const connectionCredentialsSchema = z.strictObject({
+/** The credential fields without defaults: a patch must change only the fields it names. */
+const credentialFields = {
   host: z
     .string()
     .min(1, { error: 'must not be empty' })
     .max(253, { error: 'must be at most 253 characters' })
     .regex(/^[A-Za-z0-9.:_-]+$/, { error: 'must be a host name or IP address' }),
-  port: z.coerce.number().int({ error: 'must be an integer' }).min(1, { error: 'must be 1–65535' }).max(65535, { error: 'must be 1–65535' }).default(5432),
+  port: z.coerce.number().int({ error: 'must be an integer' }).min(1, { error: 'must be 1–65535' }).max(65535, { error: 'must be 1–65535' }),
   database: z.string().min(1, { error: 'must not be empty' }).refine((s) => utf8ByteLength(s) <= 63, { error: 'must be at most 63 bytes' }),
   username: z.string().min(1, { error: 'must not be empty' }).refine((s) => utf8ByteLength(s) <= 63, { error: 'must be at most 63 bytes' }),
   password: z.string().min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
-  sslEnabled: z.boolean().default(false),
-  sslRejectUnauthorized: z.boolean().default(true),
+  sslEnabled: z.boolean(),
+  sslRejectUnauthorized: z.boolean(),
   sslCertificate: z.string().max(65_536, { error: 'must be at most 64 KiB' }).nullable().optional(),
+};
+
+/** The seed's app-connection body for PostgreSQL (method "username-and-password"). */
+export const connectionCredentialsSchema = z.strictObject({
+  ...credentialFields,
+  port: credentialFields.port.default(5432),
+  sslEnabled: credentialFields.sslEnabled.default(false),
+  sslRejectUnauthorized: credentialFields.sslRejectUnauthorized.default(true),
 });
 
 export const createConnectionSchema = z.strictObject({
@@ -32,7 +40,7 @@ export const updateConnectionSchema = z
   .strictObject({
     name: slugSchema.optional(),
     description: z.string().max(256, { error: 'must be at most 256 characters' }).nullable().optional(),
-    credentials: connectionCredentialsSchema.partial().strict().optional(),
+    credentials: z.strictObject(credentialFields).partial().optional(),
   })
   .refine((p) => p.name !== undefined || p.description !== undefined || p.credentials !== undefined, {
     error: 'must contain at least one field to change (name, description, credentials)',

@@ -212,8 +212,33 @@ export async function requestRotation(ctx: ServiceContext, rotationId: string): 
   await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).signal(rotateNowSignal));
 }
 
+/**
+ * The patch's conflicts, checked before the workflow is asked (which checks again, in its transaction): a name
+ * or secret name taken in the folder is a 409 and a changed username a 400, each naming the field, like create.
+ */
+async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: z.output<typeof updateRotationSchema>): Promise<void> {
+  const { config } = r;
+  const where = `${config.environment.slug}:${config.folder.path}`;
+  for (const key of ['username1', 'username2'] as const) {
+    if (patch.parameters && patch.parameters[key] !== config.parameters[key]) {
+      throw fieldError('validation', `parameters.${key}`, `cannot be changed (it is "${config.parameters[key]}"); create a new rotation for other roles`);
+    }
+  }
+  if (patch.name !== undefined && patch.name !== config.name) {
+    const other = await findRotationByName(ctx.db.pool, r.folderId, patch.name);
+    if (other && other.id !== r.id) throw fieldError('conflict', 'name', `must be unique in ${where}: "${patch.name}" exists`);
+  }
+  if (patch.secretsMapping) {
+    const own = Object.values(config.secretsMapping);
+    const wanted = [patch.secretsMapping.username, patch.secretsMapping.password].filter((k) => !own.includes(k));
+    const taken = wanted.length > 0 ? await secretKeysTaken(ctx.db.pool, r.folderId, wanted, r.id) : [];
+    if (taken.length > 0) throw fieldError('conflict', 'secretsMapping', `must name secrets not already in ${where}: ${taken.join(', ')} exist`);
+  }
+}
+
 export async function updateRotation(ctx: ServiceContext, rotationId: string, body: unknown, actor: string): Promise<RotationView> {
   const patch = parseInput(updateRotationSchema, body);
+  await checkPatch(ctx, await requireRecord(ctx, rotationId), patch);
   return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(updateConfigUpdate, { args: [{ ...patch, actor }] }));
 }
 
