@@ -16,7 +16,7 @@ export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promi
     const message = redact(err instanceof Error ? err.message : String(err), secrets);
     if (err instanceof ConfigurationError) {
       const fix = err.fix ? redact(` To fix: ${err.fix}`, secrets) : '';
-      throw ApplicationFailure.create({ message: message + fix, type: 'ConfigurationError', nonRetryable: true, details: [err.code] });
+      throw ApplicationFailure.create({ message: message + fix, type: 'ConfigurationError', nonRetryable: true, details: [err.code, err.field ?? null] });
     }
     throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error' });
   }

@@ -118,10 +118,10 @@ export function createTargetActivities(deps: TargetDeps): Pick<
             const q = quoteIdent(role);
             // Name the request field, so that the user knows which input to fix (DESIGN I6).
             const field = `parameters.username${i + 1}`;
-            if (!r) throw new ConfigurationError('ROLE_MISSING', `${field}: role ${q} does not exist on ${t.connection.host}:${t.connection.port}/${t.connection.database}`, `CREATE ROLE ${q} LOGIN;`);
-            if (role === admin.name) throw new ConfigurationError('ADMIN_ROLE', `${field}: role ${q} is the connection's own admin role; rotate two separate application roles`, `CREATE ROLE ${quoteIdent(role + '_2')} LOGIN; and use it instead`);
-            if (!r.rolcanlogin) throw new ConfigurationError('ROLE_CANNOT_LOGIN', `${field}: role ${q} may not log in`, `ALTER ROLE ${q} LOGIN;`);
-            if (r.rolsuper) throw new ConfigurationError('SUPERUSER_ROLE', `${field}: role ${q} is a superuser; rotating a superuser's password is refused`, `ALTER ROLE ${q} NOSUPERUSER;`);
+            if (!r) throw new ConfigurationError('ROLE_MISSING', `${field}: role ${q} does not exist on ${t.connection.host}:${t.connection.port}/${t.connection.database}`, { fix: `CREATE ROLE ${q} LOGIN;`, field });
+            if (role === admin.name) throw new ConfigurationError('ADMIN_ROLE', `${field}: role ${q} is the connection's own admin role; rotate two separate application roles`, { fix: `CREATE ROLE ${quoteIdent(role + '_2')} LOGIN; and use it instead`, field });
+            if (!r.rolcanlogin) throw new ConfigurationError('ROLE_CANNOT_LOGIN', `${field}: role ${q} may not log in`, { fix: `ALTER ROLE ${q} LOGIN;`, field });
+            if (r.rolsuper) throw new ConfigurationError('SUPERUSER_ROLE', `${field}: role ${q} is a superuser; rotating a superuser's password is refused`, { fix: `ALTER ROLE ${q} NOSUPERUSER;`, field });
             if (!admin.rolsuper) {
               if (!admin.rolcreaterole) {
                 throw new ConfigurationError('PERMISSION_DENIED', `${quoteIdent(admin.name)} has neither SUPERUSER nor CREATEROLE, so it cannot change passwords`, `ALTER ROLE ${quoteIdent(admin.name)} CREATEROLE;`);

@@ -66,6 +66,13 @@ export async function buildApi(opts: ApiOptions) {
     return { error: new ServiceError('validation', message, details) };
   });
   app.setSerializerCompiler(serializerCompiler);
+  // Clients often send `Content-Type: application/json` with no body on POST …/rotate-secrets: read that as no
+  // body; anything else goes through Fastify's own parser (which also refuses __proto__ keys).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));

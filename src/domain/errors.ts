@@ -27,14 +27,17 @@ export class ConfigurationError extends Error {
   readonly nonRetryable = true as const;
   readonly code: ConfigurationErrorCode;
   readonly fix: string | undefined;
+  /** The request field the user should change (e.g. `parameters.username2`), when one is to blame. */
+  readonly field: string | undefined;
 
-  /** `fix` may be given directly as a string, or with a `cause` as an options object. */
-  constructor(code: ConfigurationErrorCode, message: string, fix?: string | { fix?: string; cause?: unknown }) {
+  /** `fix` may be given directly as a string, or with a `cause` and the `field` to blame as an options object. */
+  constructor(code: ConfigurationErrorCode, message: string, fix?: string | { fix?: string; cause?: unknown; field?: string }) {
     const options = typeof fix === 'string' ? { fix } : fix;
     // Messages are built from server errors, which may quote our SQL; never let a literal through.
     super(redact(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.fix = options?.fix;
+    this.field = options?.field;
   }
 }
 

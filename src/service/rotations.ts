@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
@@ -47,6 +47,13 @@ function reason(err: unknown): string {
     cur = (cur as { cause?: unknown }).cause;
   }
   return message;
+}
+
+function blamedField(err: unknown): string | null {
+  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
+    if (cur instanceof ApplicationFailure && typeof cur.details?.[0] === 'string') return cur.details[0];
+  }
+  return null;
 }
 
 async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
@@ -115,7 +122,16 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
     }
     // Not started: nothing ran, remove the record ourselves. Started: the workflow removed it already.
     if (!started) await deleteRotationRow(ctx.db.pool, id);
-    if (err instanceof WorkflowUpdateFailedError) throw new ServiceError('failed', `creating the rotation failed: ${reason(err)}`);
+    if (err instanceof WorkflowUpdateFailedError) {
+      // Preflight blamed a field of the request (a role that is missing, a superuser, …): that is bad input.
+      const field = blamedField(err);
+      const message = reason(err);
+      if (field) {
+        const rule = message.slice(message.indexOf(`${field}: `) + field.length + 2);
+        throw new ServiceError('validation', `${field} ${rule}`, [{ field, rule, message: `${field} ${rule}` }]);
+      }
+      throw new ServiceError('failed', `creating the rotation failed: ${message}`);
+    }
     throw new ServiceError('unavailable', `creating the rotation failed: ${reason(err)}`);
   }
 }

@@ -102,6 +102,14 @@ function publishSearchAttributes(state: RotationState): void {
   ]);
 }
 
+/** The request field a configuration error blames (sent by the activity as its failure details). */
+function blamedField(err: unknown): string | null {
+  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
+    if (cur instanceof ApplicationFailure && typeof cur.details?.[1] === 'string') return cur.details[1];
+  }
+  return null;
+}
+
 /** The deepest failure message (the activity's own words), redacted, prefixed with the step that failed. */
 function describeFailure(err: unknown): string {
   let step = (err as { step?: string }).step ?? '';
@@ -123,6 +131,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
 
   let issueDone = input.state !== undefined;
   let issueError: string | null = null;
+  let issueField: string | null = null;
   let manualRequested = false;
   let rotationsStarted = 0;
   let rotationsFinished = 0;
@@ -156,7 +165,9 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
 
   setHandler(issuedUpdate, async () => {
     await condition(() => issueDone);
-    if (issueError !== null) throw ApplicationFailure.nonRetryable(issueError, 'IssueFailed');
+    if (issueError !== null) {
+      throw ApplicationFailure.create({ message: issueError, type: 'IssueFailed', nonRetryable: true, details: [issueField] });
+    }
     return view();
   });
 
@@ -283,7 +294,12 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     // then slot 0 is published. Any failure removes the rotation again: no half-created rotation remains.
     issueError = await lock.run(() =>
       attempt(async () => {
-        await target.preflight({ rotationId });
+        try {
+          await target.preflight({ rotationId });
+        } catch (err) {
+          issueField = blamedField(err); // a role the request named: the caller's input to fix
+          throw err;
+        }
         await giveSlotNewPassword(1, false);
         await giveSlotNewPassword(0, true);
         return 0;
@@ -296,7 +312,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     issueDone = true;
     if (issueError !== null) {
       await condition(allHandlersFinished);
-      throw ApplicationFailure.nonRetryable(`issuing credentials failed: ${issueError}`, 'IssueFailed');
+      throw ApplicationFailure.create({ message: `issuing credentials failed: ${issueError}`, type: 'IssueFailed', nonRetryable: true, details: [issueField] });
     }
   }
 

@@ -560,7 +560,7 @@ describe('REST API against the real stack', () => {
       expect((await stack.ctx.db.pool.query('SELECT count(*)::int AS n FROM rotations')).rows[0].n).toBe(before);
     });
 
-    it('create: 409 name or secret names taken in the folder, 404 unknown project/environment/connection, 422 role checks on the target', async () => {
+    it('create: 409 name or secret names taken in the folder, 404 unknown project/environment/connection, 400 role checks on the target', async () => {
       const base: Json = { ...SEED_SAMPLE_REQUEST, projectId, connectionId };
       expectError(await call('POST', ROT, { body: { ...base, secretsMapping: { username: 'U2', password: 'P2' } } }), 409, 'name');
       expectError(await call('POST', ROT, { body: { ...base, name: 'second' } }), 409, 'secretsMapping');
@@ -569,12 +569,13 @@ describe('REST API against the real stack', () => {
       expectError(await call('POST', ROT, { body: { ...base, environment: 'nowhere' } }), 404, 'environment');
       expectError(await call('POST', ROT, { body: { ...base, connectionId: randomUUID() } }), 404, 'connectionId');
       expectError(await call('POST', ROT, { body: { ...base, connectionId: otherConnectionId } }), 404, 'connectionId');
-      // Role rules are checked on the target by the workflow's preflight: a 4xx whose message names the field.
+      // Role rules are checked on the target by the workflow's preflight: a 400 naming the field and the rule.
       const missing = expectError(
         await call('POST', ROT, { body: { ...base, name: 'preflight', secretPath: '/preflight', secretsMapping: { username: 'PF_U', password: 'PF_P' }, parameters: { username1: 'infisical_user_1', username2: 'no_such_role' } } }),
-        422,
+        400,
+        'parameters.username2',
       );
-      expect(missing.message).toMatch(/parameters\.username2: role "no_such_role" does not exist/);
+      expect(missing.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist/);
       // …and it changed nothing: the active credential still logs in.
       const creds = ok(await call('GET', `${ROT}/${rotationId}/generated-credentials`)).generatedCredentials as Json[];
       expect(await canLogin(seed.database, creds[0]!.username, creds[0]!.password)).toBe(true);
@@ -602,7 +603,8 @@ describe('REST API against the real stack', () => {
       const q = `projectId=${projectId}&environment=dev`;
       const before = ok(await call('GET', `${SECRETS}/POSTGRES_DB_PASSWORD?${q}`)).secret;
       const userBefore = ok(await call('GET', `${SECRETS}/POSTGRES_DB_USERNAME?${q}`)).secret;
-      const r = ok(await call('POST', `${ROT}/${rotationId}/rotate-secrets`)).secretRotation;
+      // As curl sends it: a JSON content type and no body.
+      const r = ok(await call('POST', `${ROT}/${rotationId}/rotate-secrets`, { headers: { 'content-type': 'application/json' } })).secretRotation;
       expectSeedShape(r);
       expect(r).toMatchObject({ id: rotationId, activeIndex: 1, rotationStatus: 'success', rotationInProgress: false, lastRotationMessage: null });
       const after = ok(await call('GET', `${SECRETS}/POSTGRES_DB_PASSWORD?${q}`)).secret;

@@ -276,8 +276,9 @@ describe('bad input (DESIGN §6)', () => {
       const folderBefore = await findFolder(stack.ctx.db.pool, p.projectId, 'dev', '/preflight');
       const body = p.rotationBody({ name: 'preflight', secretPath: '/preflight', parameters: parameters() });
       const err = await rejectsWithoutChange(() => createRotation(stack.ctx, body, 'test'), { foldersDelta: folderBefore ? 0 : 1 });
-      expect(err.kind).toBe('failed');
-      expect(err.message).toContain(`${field}: `);
+      expect(err.kind).toBe('validation'); // bad input (DESIGN §6), found on the target
+      expect(err.details.map((d) => d.field)).toEqual([field]);
+      expect(err.message.startsWith(`${field} `)).toBe(true);
       expect(err.message).toMatch(rule);
       expect(err.message).toContain(`To fix: ${fix()}`);
       // Decision: a request that passed every other check may leave its folder behind, empty (a folder is only
@@ -328,10 +329,10 @@ describe('bad input (DESIGN §6)', () => {
       expect(conflict.code).toBe(4);
       expect(JSON.parse(conflict.stderr)).toMatchObject({ error: 'conflict', details: [{ field: 'name' }] });
 
-      expect(missingRole.code).toBe(5);
+      expect(missingRole.code).toBe(2);
       const failure = JSON.parse(missingRole.stderr);
-      expect(failure.error).toBe('failed');
-      expect(failure.message).toMatch(/parameters\.username2: role "no_such_role" does not exist.*To fix: CREATE ROLE "no_such_role" LOGIN;/);
+      expect(failure).toMatchObject({ error: 'validation', details: [{ field: 'parameters.username2' }] });
+      expect(failure.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist.*To fix: CREATE ROLE "no_such_role" LOGIN;/);
 
       for (const r of [minute, interval, sameUsers, conflict, missingRole]) expect(r.stdout).toBe('');
       // Only the preflight case's (empty) folder may have been added, and only if it did not exist yet.
