@@ -136,13 +136,14 @@ describe('CLI: project and token commands', () => {
     expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.environments.map((e) => e.slug)).toEqual(['dev', 'staging', 'prod']);
 
-    const [text, dup, bad, list, env] = await Promise.all([
+    const [text, dup, bad, list] = await Promise.all([
       runCli(['project', 'get', created.id]),
       runCli(['project', 'create', '--name', name]),
       runCli(['project', 'create', '--name', ''], { env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } }),
       runCli(['project', 'list', '--json']),
-      runCli(['project', 'env', 'add', created.id, '--slug', 'qa', '--name', 'QA', '--json']),
     ]);
+    // After `project get` above, so that its environment list is deterministic.
+    const env = await runCli(['project', 'env', 'add', created.id, '--slug', 'qa', '--name', 'QA', '--json']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`^id: +${created.id}$`, 'm'));
     expect(text.stdout).toMatch(/^environments: +dev \(Development\), staging \(Staging\), prod \(Production\)$/m);
