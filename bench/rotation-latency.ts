@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const environment = await requireEnvironment(ctx.db.pool, projectId, 'dev');
     await insertRotation(ctx.db.pool, directId, newRotationConfig(input, { folderId, environment, connectionName: 'bench', now: new Date().toISOString() }));
     const pools = new TargetPools(config.targetLimits);
-    const acts = createActivities({ db: ctx.db, pools, limits: config.targetLimits });
+    const acts = createActivities({ db: ctx.db, pools, limits: config.targetLimits, webhooks: false });
     let generation = 0;
     let active: Slot = 1;
     const direct = async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './activities/target-pools.js';
+import type { WebhookSettings } from './notify/webhook-sender.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -13,6 +14,9 @@ const envSchema = z.object({
   ROTATOR_TARGET_STATEMENT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.statementTimeoutMs),
   ROTATOR_TARGET_LOCK_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.lockTimeoutMs),
   ROTATOR_WORKFLOW_BUNDLE: z.string().optional(),
+  ROTATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  ROTATOR_WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -25,6 +29,8 @@ export interface RotatorConfig {
   /** A prebuilt workflow bundle (skips bundling at start-up). */
   workflowBundlePath: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
+  webhook: WebhookSettings | null;
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -35,6 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     throw new Error(`invalid environment: ${issues}`);
   }
   const e = parsed.data;
+  if (e.ROTATOR_WEBHOOK_URL && !e.ROTATOR_WEBHOOK_SECRET) {
+    throw new Error('invalid environment: ROTATOR_WEBHOOK_SECRET: is required when ROTATOR_WEBHOOK_URL is set (deliveries are signed with it)');
+  }
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
@@ -48,6 +57,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     },
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,
+    webhook:
+      e.ROTATOR_WEBHOOK_URL && e.ROTATOR_WEBHOOK_SECRET
+        ? {
+            url: e.ROTATOR_WEBHOOK_URL,
+            secret: e.ROTATOR_WEBHOOK_SECRET,
+            retryBaseMs: e.ROTATOR_WEBHOOK_RETRY_BASE_MS,
+            retryMaxMs: 60 * 60_000,
+            maxAttempts: 24,
+            pollIntervalMs: 1_000,
+            timeoutMs: 10_000,
+          }
+        : null,
   };
 }
 

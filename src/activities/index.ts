@@ -8,9 +8,11 @@ export interface ActivityDeps {
   db: ControlDb;
   pools: TargetPools;
   limits: TargetLimits;
+  /** Queue webhook notifications (when a webhook URL is configured). */
+  webhooks: boolean;
 }
 
 /** Builds the activities from their dependencies (the worker and the tests pass their own). */
 export function createActivities(deps: ActivityDeps): RotationActivities {
-  return { ...createTargetActivities(deps), ...createStoreActivities(deps.db) };
+  return { ...createTargetActivities(deps), ...createStoreActivities(deps.db, { webhooks: deps.webhooks }) };
 }

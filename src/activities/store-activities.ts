@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../domain/errors.js';
 import { generatePassword } from '../domain/password.js';
+import { rotationEvent } from '../domain/rotation-events.js';
 import { applyConfigPatch } from '../domain/rotation-config.js';
 import { formatZodError, passwordRequirementsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
 import { recordAudit } from '../store/audit.js';
@@ -7,6 +8,7 @@ import { credentialExists, promoteCredential, readCredential, stageCredential } 
 import { type ControlDb, isUniqueViolation, withTransaction } from '../store/db.js';
 import { deleteRotationRow, getRotation, saveRotationState, updateRotationConfig } from '../store/rotations.js';
 import { deleteRotationSecrets, renameSecret, secretKeysTaken, writeSecretVersion } from '../store/secrets.js';
+import { enqueueWebhook } from '../store/webhooks.js';
 import { guarded } from './failures.js';
 import type { RotationActivities } from './types.js';
 
@@ -16,7 +18,12 @@ async function requireRotation(db: ControlDb, rotationId: string, forUpdate = fa
   return r;
 }
 
-export function createStoreActivities(db: ControlDb): Pick<
+export interface StoreActivityOptions {
+  /** Queue a webhook notification on rotation failed / recovered. */
+  webhooks: boolean;
+}
+
+export function createStoreActivities(db: ControlDb, options: StoreActivityOptions): Pick<
   RotationActivities,
   'stagePassword' | 'publish' | 'recordState' | 'saveConfig' | 'removeRotation'
 > {
@@ -57,7 +64,27 @@ export function createStoreActivities(db: ControlDb): Pick<
     },
 
     async recordState({ rotationId, state }) {
-      return guarded(async () => saveRotationState(db.pool, rotationId, state));
+      return guarded(async () =>
+        withTransaction(db.pool, async (tx) => {
+          const before = await getRotation(tx, rotationId, true);
+          if (!before) return; // removed meanwhile
+          await saveRotationState(tx, rotationId, state);
+          const event = rotationEvent(before.state, state);
+          if (!event) return;
+          const facts = {
+            rotationId,
+            projectId: before.projectId,
+            name: before.name,
+            rotationStatus: state.rotationStatus,
+            lastRotationMessage: state.lastRotationMessage, // redacted by the workflow
+            lastRotationAttemptedAt: state.lastRotationAttemptedAt,
+            activeIndex: state.activeIndex,
+            nextRotationAt: state.nextRotationAt,
+          };
+          await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId, details: facts });
+          if (options.webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId, payload: facts });
+        }),
+      );
     },
 
     async saveConfig({ rotationId, patch, actor }) {

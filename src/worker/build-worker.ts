@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { TargetPools } from '../activities/target-pools.js';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
+import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { SecretBox } from '../store/secret-box.js';
@@ -19,7 +20,7 @@ export interface RunningWorker {
 
 /**
  * Builds a worker from configuration: checks the key first (no key, no start), migrates the control database,
- * then polls the `pg-rotation` task queue.
+ * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured).
  */
 export async function startWorker(config: RotatorConfig): Promise<RunningWorker> {
   const box = SecretBox.fromBase64(config.encryptionKey);
@@ -33,9 +34,11 @@ export async function startWorker(config: RotatorConfig): Promise<RunningWorker>
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUE,
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: { pool, box }, pools, limits: config.targetLimits }),
+    activities: createActivities({ db: { pool, box }, pools, limits: config.targetLimits, webhooks: config.webhook !== null }),
   });
+  const webhooks = config.webhook ? startWebhookSender(pool, config.webhook) : null;
   const run = worker.run().finally(async () => {
+    await webhooks?.stop();
     await pools.close();
     await pool.end().catch(() => {});
     await connection.close().catch(() => {});

@@ -78,7 +78,8 @@ export interface TestStack {
   admin: pg.Pool;
   /** `credentials` overrides fields of the connection's credentials (e.g. the TLS settings). */
   newTarget(label: string, opts?: { roles?: [string, string]; credentials?: Record<string, unknown> }): Promise<TestTarget>;
-  startWorker(name: string): Promise<RunningWorker>;
+  /** An in-process worker on the test stack; `env` adds settings (e.g. a webhook URL). */
+  startWorker(name: string, env?: Record<string, string>): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -145,7 +146,7 @@ export async function openTestStack(): Promise<TestStack> {
         }),
       };
     },
-    async startWorker(name) {
+    async startWorker(name, env = {}) {
       const { DefaultLogger, Runtime } = await import('@temporalio/worker');
       const sink = workerLogSink(name);
       try {
@@ -153,7 +154,7 @@ export async function openTestStack(): Promise<TestStack> {
       } catch {
         // Already installed by an earlier call in this process: the first sink keeps receiving the output.
       }
-      const w = await startWorker(stackConfig());
+      const w = await startWorker(loadConfig({ ...stackEnv(), ...env }));
       workers.push(w);
       return w;
     },
