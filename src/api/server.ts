@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { formatZodError } from '../domain/rotation-schemas.js';
@@ -8,20 +8,30 @@ import type { TokenAction } from '../domain/token-schemas.js';
 import type { ServiceContext } from '../service/context.js';
 import { ServiceError } from '../service/errors.js';
 import { AuthError, authenticate, authorize, type Principal } from '../service/tokens.js';
+import { AuthFailureLimiter, type AuthLimitOptions } from './auth-limiter.js';
 import { errorBody, handleError } from './errors.js';
+import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { projectRoutes } from './routes/projects.js';
 import { rotationRoutes } from './routes/rotations.js';
 import { secretRoutes } from './routes/secrets.js';
 import { statusRoutes } from './routes/status.js';
+import { errorSchema } from './schemas.js';
 
 export interface ApiOptions {
   ctx: ServiceContext;
   /** ROTATOR_ADMIN_TOKEN: an all-projects token for bootstrapping. */
   adminToken?: string;
   logger?: boolean | { level: string };
+  /** A logger of the caller's own (e.g. pino to a file); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   /** Largest accepted request body. */
   bodyLimit?: number;
+  /**
+   * Rate limiting of failed authentication per client address (default: 20 failures a minute, then 429 with
+   * Retry-After); false turns it off (tests that send thousands of bad tokens on purpose).
+   */
+  authLimit?: AuthLimitOptions | false;
 }
 
 declare module 'fastify' {
@@ -30,8 +40,9 @@ declare module 'fastify' {
   }
 }
 
-/** Routes anyone may call: health checks and the API's own documentation. */
+/** Routes anyone may call: health checks and the API's own documentation. Never authenticated, never limited. */
 const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const isPublic = (path: string) => PUBLIC.some((p) => p.test(path));
 
 export interface RouteDeps {
   ctx: ServiceContext;
@@ -50,7 +61,7 @@ export function actorOf(principal: Principal): string {
 
 export async function buildApi(opts: ApiOptions) {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Path parameters up to 4 KiB: a secret name may be 255 characters, each up to 12 once percent-encoded.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
@@ -78,6 +89,13 @@ export async function buildApi(opts: ApiOptions) {
     void reply.status(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
+  // Every authenticated route may answer 429 (failed authentication rate limit): documented on each of them.
+  // Added before @fastify/swagger registers, so the document sees it.
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (response && !isPublic(route.url ?? '')) response[429] ??= errorSchema;
+  });
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'pg-rotator', version: '0.1.0', description: 'Zero-downtime rotation of PostgreSQL passwords.' },
@@ -90,11 +108,23 @@ export async function buildApi(opts: ApiOptions) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC.some((p) => p.test(path))) return;
+  const limiter = opts.authLimit === false ? null : new AuthFailureLimiter(opts.authLimit);
+  app.addHook('onRequest', async (request, reply) => {
+    if (isPublic(request.url.split('?')[0] ?? '')) return;
+    // A client over its failure budget is refused before its token is looked at (see auth-limiter.ts).
+    const waitMs = limiter?.retryAfterMs(request.ip) ?? 0;
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      return reply
+        .status(429)
+        .header('retry-after', String(seconds))
+        .send(errorBody(429, `too many failed authentication attempts from this address; retry in ${seconds} s`));
+    }
     request.principal = await authenticate(opts.ctx.db.pool, request.headers.authorization, opts.adminToken);
-    if (!request.principal) throw new AuthError(401, 'missing or invalid bearer token');
+    if (!request.principal) {
+      limiter?.recordFailure(request.ip);
+      throw new AuthError(401, 'missing or invalid bearer token');
+    }
   });
 
   const ctx = opts.ctx;
@@ -103,5 +133,6 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(connectionRoutes, { prefix: '/api/v1/app-connections/postgres', ctx });
   await app.register(projectRoutes, { prefix: '/api/v1/projects', ctx });
   await app.register(secretRoutes, { prefix: '/api/v3/secrets', ctx });
+  await app.register(auditRoutes, { prefix: '/api/v1/audit-events', ctx });
   return app;
 }

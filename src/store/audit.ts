@@ -26,11 +26,11 @@ export interface AuditRow {
   details: Record<string, unknown>;
 }
 
-export async function listAudit(db: Queryable, filter: { rotationId?: string; limit?: number }): Promise<AuditRow[]> {
+export async function listAudit(db: Queryable, filter: { projectId?: string; rotationId?: string; limit?: number }): Promise<AuditRow[]> {
   const { rows } = await db.query(
     `SELECT id, at, actor, action, project_id, rotation_id, details FROM audit_events
-     WHERE ($1::uuid IS NULL OR rotation_id = $1) ORDER BY id DESC LIMIT $2`,
-    [filter.rotationId ?? null, filter.limit ?? 100],
+     WHERE ($1::uuid IS NULL OR rotation_id = $1) AND ($2::uuid IS NULL OR project_id = $2) ORDER BY id DESC LIMIT $3`,
+    [filter.rotationId ?? null, filter.projectId ?? null, filter.limit ?? 100],
   );
   return rows.map((r) => ({
     id: Number(r.id),

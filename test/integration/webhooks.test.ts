@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/server.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../src/notify/webhook-signature.js';
 import { ServiceError } from '../../src/service/errors.js';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
@@ -11,6 +12,7 @@ import { openTestStack, type TestStack, type TestTarget } from '../support/stack
 
 // Failure alerts: a webhook on rotation failed and on recovered, signed with HMAC-SHA256, retried with backoff.
 const SECRET = 'webhook-test-secret-0123456789abcdef';
+const ADMIN_TOKEN = 'audit-test-admin-token-0123456789abcdef';
 let stack: TestStack;
 let target: TestTarget;
 let receiver: Server;
@@ -77,6 +79,23 @@ it('a failed rotation sends a signed rotation.failed webhook (retried after a 50
     { event: 'rotation.failed', attempts: 2, delivered: true },
     { event: 'rotation.recovered', attempts: 1, delivered: true },
   ]);
+  // …readable through the API, newest first.
+  const api = await buildApi({ ctx: stack.ctx, adminToken: ADMIN_TOKEN });
+  try {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const res = await api.inject({ url: `/api/v1/audit-events?projectId=${target.projectId}&rotationId=${created.id}`, headers: auth });
+    expect(res.statusCode, res.body).toBe(200);
+    const events = res.json().auditEvents as { action: string; id: number }[];
+    expect(events.map((e) => e.action).slice(0, 2)).toEqual(['rotation.recovered', 'rotation.published']);
+    expect([...events].sort((a, b) => b.id - a.id)).toEqual(events);
+    const bad = await api.inject({ url: `/api/v1/audit-events?projectId=${target.projectId}&limit=0`, headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().details[0].field).toBe('limit');
+    expect((await api.inject({ url: `/api/v1/audit-events?projectId=${target.projectId}` })).statusCode).toBe(401);
+  } finally {
+    await api.close();
+  }
+
   // No password in any delivery.
   const passwords = await rememberPasswords(stack.ctx.db);
   for (const r of received) for (const p of passwords) expect(r.body).not.toContain(p);

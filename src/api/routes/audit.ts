@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { auditQuerySchema, listAuditEvents } from '../../service/audit.js';
+import { errorSchema } from '../schemas.js';
+import { allow, type RouteDeps } from '../server.js';
+
+const auditEventSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  projectId: z.string().nullable(),
+  rotationId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+/** `/api/v1/audit-events`: who did what, newest first (never a secret value). */
+export const auditRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['audit'],
+        querystring: auditQuerySchema,
+        response: { 200: z.object({ auditEvents: z.array(auditEventSchema) }), 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+      },
+    },
+    async (req) => {
+      allow(req, 'read', req.query.projectId);
+      return { auditEvents: await listAuditEvents(ctx, req.query) };
+    },
+  );
+};
