@@ -14,15 +14,12 @@ export async function rememberPasswords(db: ControlDb): Promise<string[]> {
   const found = new Set<string>();
   const creds = await db.pool.query('SELECT rotation_id, slot, generation, password_enc FROM credentials');
   for (const r of creds.rows) found.add(db.box.open(r.password_enc, aad.credential(r.rotation_id, r.slot, r.generation)));
+  // Only the password secrets: the mapped username secrets hold role names, which are not secret.
   const versions = await db.pool.query(
-    `SELECT v.secret_id, v.version, v.value_enc, s.key FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-     WHERE s.rotation_id IS NOT NULL`,
+    `SELECT v.secret_id, v.version, v.value_enc FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+     JOIN rotations r ON r.id = s.rotation_id WHERE s.key = r.config->'secretsMapping'->>'password'`,
   );
-  for (const r of versions.rows) {
-    const value = db.box.open(r.value_enc, aad.secretVersion(r.secret_id, r.version));
-    // Mapped username secrets hold role names, which are not secret.
-    if (!/USERNAME/i.test(r.key)) found.add(value);
-  }
+  for (const r of versions.rows) found.add(db.box.open(r.value_enc, aad.secretVersion(r.secret_id, r.version)));
   const list = [...found];
   if (list.length > 0) appendFileSync(ledger(), list.map((p) => JSON.stringify(p)).join('\n') + '\n');
   return list;
