@@ -36,6 +36,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const { dir: testDataDir, release } = await claimTestDir(dataDir());
   await mkdir(testDataDir, { recursive: true });
+  // What the leak audit reads (worker logs, the ledger of generated passwords) belongs to this run only.
+  await rm(path.join(testDataDir, 'logs'), { recursive: true, force: true });
+  await rm(path.join(testDataDir, 'generated-passwords.jsonl'), { force: true });
 
   const { testServer } = await ensureTemporalBinaries();
   const workflowBundlePath = path.join(testDataDir, 'workflow-bundle.js');
