@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors.js';
-import type { CreateRotationInput, UpdateRotationPatch } from './rotation-schemas.js';
-import type { RotationConfig } from './rotation-types.js';
+import { minimumOverlapRule, type CreateRotationInput, type UpdateRotationPatch } from './rotation-schemas.js';
+import { minimumOverlapOf, type RotationConfig } from './rotation-types.js';
 
 /** The stored configuration for a validated create request, once its folder and connection are known. */
 export function newRotationConfig(
@@ -19,6 +19,7 @@ export function newRotationConfig(
     rotateAtUtc: input.rotateAtUtc,
     parameters: input.parameters,
     secretsMapping: input.secretsMapping,
+    minimumOverlapSeconds: input.minimumOverlapSeconds,
     createdAt: refs.now,
     updatedAt: refs.now,
   };
@@ -36,6 +37,9 @@ export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPa
   if (patch.rotationInterval !== undefined) next.rotationInterval = patch.rotationInterval;
   if (patch.rotateAtUtc !== undefined) next.rotateAtUtc = patch.rotateAtUtc;
   if (patch.secretsMapping !== undefined) next.secretsMapping = patch.secretsMapping;
+  if (patch.minimumOverlapSeconds !== undefined) next.minimumOverlapSeconds = patch.minimumOverlapSeconds;
+  const overlap = minimumOverlapProblem(config, patch);
+  if (overlap) throw new ConfigurationError('INVALID_CONFIG', `${overlap.field} ${overlap.rule}`, { field: overlap.field });
   if (patch.parameters !== undefined) {
     for (const key of ['username1', 'username2'] as const) {
       if (patch.parameters[key] !== config.parameters[key]) {
@@ -48,4 +52,20 @@ export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPa
     next.parameters = patch.parameters;
   }
   return next;
+}
+
+/**
+ * A patch that breaks "minimumOverlapSeconds ≤ rotationInterval" once merged with the current configuration:
+ * the field to blame (the one the patch changes; minimumOverlapSeconds when it changes both) and the rule.
+ */
+export function minimumOverlapProblem(
+  config: Pick<RotationConfig, 'rotationInterval' | 'minimumOverlapSeconds'>,
+  patch: Pick<UpdateRotationPatch, 'rotationInterval' | 'minimumOverlapSeconds'>,
+): { field: 'minimumOverlapSeconds' | 'rotationInterval'; rule: string } | null {
+  const interval = patch.rotationInterval ?? config.rotationInterval;
+  const overlap = patch.minimumOverlapSeconds ?? minimumOverlapOf(config);
+  const rule = minimumOverlapRule(interval, overlap);
+  if (rule === null) return null;
+  if (patch.minimumOverlapSeconds !== undefined) return { field: 'minimumOverlapSeconds', rule };
+  return { field: 'rotationInterval', rule: `must be at least minimumOverlapSeconds (${overlap} seconds) in days: minimumOverlapSeconds ${rule}` };
 }

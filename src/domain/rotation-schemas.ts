@@ -111,6 +111,35 @@ export const rotationIntervalSchema = z
   .max(DAY_LIMIT, { error: `must be at most ${DAY_LIMIT} days (ten years)` });
 
 // ---------------------------------------------------------------------------------------------------------
+// Minimum overlap
+
+export const DAY_SECONDS = 86_400;
+export const MAX_MINIMUM_OVERLAP_SECONDS = 30 * DAY_SECONDS;
+
+/**
+ * How long a credential that stopped being active must stay valid before a manual rotation may overwrite it
+ * (apps may still hold it). 0 (the default, as in the seed product) turns the check off.
+ */
+export const minimumOverlapSecondsSchema = z
+  .number(typeError(`an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)`))
+  .int({ error: `must be an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)` })
+  .min(0, { error: `must be an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)` })
+  .max(MAX_MINIMUM_OVERLAP_SECONDS, { error: `must be at most ${MAX_MINIMUM_OVERLAP_SECONDS} seconds (30 days)` });
+
+/**
+ * The rule tying minimumOverlapSeconds to rotationInterval, as a rule phrase for minimumOverlapSeconds, or null.
+ * Scheduled rotations are never refused, so an overlap longer than the interval could never be honoured.
+ */
+export function minimumOverlapRule(rotationInterval: number, minimumOverlapSeconds: number): string | null {
+  const limit = rotationInterval * DAY_SECONDS;
+  if (minimumOverlapSeconds <= limit) return null;
+  return (
+    `must be at most rotationInterval (${rotationInterval} day${rotationInterval === 1 ? '' : 's'} = ${limit} seconds), ` +
+    `got ${minimumOverlapSeconds}: scheduled rotations come every rotationInterval and are not held back by the overlap`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Password requirements
 
 export const DEFAULT_ALLOWED_SYMBOLS = '-_.~!*';
@@ -480,23 +509,32 @@ const descriptionSchema = z
 
 const isAutoRotationEnabledSchema = z.boolean(typeError('true or false'));
 
-/** The seed product's create body, exactly; unknown fields are rejected so that typos do not pass silently. */
-export const createRotationSchema = z.strictObject(
-  {
-    name: slugSchema,
-    projectId: z.uuid({ error: 'must be a UUID' }),
-    description: descriptionSchema,
-    connectionId: z.uuid({ error: 'must be a UUID' }),
-    environment: slugSchema,
-    secretPath: secretPathSchema.default('/'),
-    isAutoRotationEnabled: isAutoRotationEnabledSchema.default(true),
-    rotationInterval: rotationIntervalSchema,
-    rotateAtUtc: rotateAtUtcSchema,
-    parameters: rotationParametersSchema,
-    secretsMapping: secretsMappingSchema,
-  },
-  typeError('a JSON object'),
-);
+/**
+ * The seed product's create body, plus the optional `minimumOverlapSeconds`; unknown fields are rejected so
+ * that typos do not pass silently.
+ */
+export const createRotationSchema = z
+  .strictObject(
+    {
+      name: slugSchema,
+      projectId: z.uuid({ error: 'must be a UUID' }),
+      description: descriptionSchema,
+      connectionId: z.uuid({ error: 'must be a UUID' }),
+      environment: slugSchema,
+      secretPath: secretPathSchema.default('/'),
+      isAutoRotationEnabled: isAutoRotationEnabledSchema.default(true),
+      rotationInterval: rotationIntervalSchema,
+      rotateAtUtc: rotateAtUtcSchema,
+      parameters: rotationParametersSchema,
+      secretsMapping: secretsMappingSchema,
+      minimumOverlapSeconds: minimumOverlapSecondsSchema.default(0),
+    },
+    typeError('a JSON object'),
+  )
+  .superRefine((body, ctx) => {
+    const rule = minimumOverlapRule(body.rotationInterval, body.minimumOverlapSeconds);
+    if (rule) ctx.addIssue({ code: 'custom', path: ['minimumOverlapSeconds'], message: rule });
+  });
 
 const UPDATABLE = [
   'name',
@@ -506,6 +544,7 @@ const UPDATABLE = [
   'rotateAtUtc',
   'parameters',
   'secretsMapping',
+  'minimumOverlapSeconds',
 ] as const;
 
 /** A patch: only the fields given change (no defaults are filled in); at least one field. */
@@ -519,12 +558,18 @@ export const updateRotationSchema = z
       rotateAtUtc: rotateAtUtcObject.optional(),
       parameters: rotationParametersSchema.optional(),
       secretsMapping: secretsMappingSchema.optional(),
+      minimumOverlapSeconds: minimumOverlapSecondsSchema.optional(),
     },
     typeError('a JSON object'),
   )
   .superRefine((patch, ctx) => {
     if (!UPDATABLE.some((k) => patch[k] !== undefined)) {
       ctx.addIssue({ code: 'custom', message: `must contain at least one field to change (${UPDATABLE.join(', ')})` });
+    }
+    // Both in the patch: checked here; one of them against the stored other: see checkMinimumOverlap.
+    if (patch.rotationInterval !== undefined && patch.minimumOverlapSeconds !== undefined) {
+      const rule = minimumOverlapRule(patch.rotationInterval, patch.minimumOverlapSeconds);
+      if (rule) ctx.addIssue({ code: 'custom', path: ['minimumOverlapSeconds'], message: rule });
     }
   });
 
@@ -534,6 +579,17 @@ const flagSchema = z
     error: 'must be true or false',
   })
   .default(false);
+
+/** Options of a manual rotation (`rotate` update, POST …/rotate-secrets body, `rotation rotate --force`). */
+export const rotateOptionsSchema = z.strictObject(
+  {
+    force: z
+      .boolean(typeError('true or false'))
+      .optional()
+      .describe('rotate even if the credential it overwrites stopped being active less than minimumOverlapSeconds ago'),
+  },
+  typeError('an object { force }'),
+);
 
 /** Strict: a typo in a destructive option (deleteSecret=true) must not be ignored. */
 export const deleteRotationOptionsSchema = z.strictObject(
@@ -551,6 +607,7 @@ export type SecretsMapping = z.output<typeof secretsMappingSchema>;
 export type CreateRotationInput = z.output<typeof createRotationSchema>;
 export type UpdateRotationPatch = z.output<typeof updateRotationSchema>;
 export type DeleteRotationOptions = z.output<typeof deleteRotationOptionsSchema>;
+export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors

@@ -15,8 +15,15 @@ export interface RotationConfig {
   rotateAtUtc: RotateAtUtc;
   parameters: RotationParameters;
   secretsMapping: SecretsMapping;
+  /** Absent in configurations stored before the setting existed: read it with `minimumOverlapOf`. */
+  minimumOverlapSeconds?: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** The rotation's minimum overlap in seconds (0 = no minimum). */
+export function minimumOverlapOf(config: Pick<RotationConfig, 'minimumOverlapSeconds'>): number {
+  return config.minimumOverlapSeconds ?? 0;
 }
 
 export type RotationStatus = 'pending' | 'success' | 'failed';
@@ -35,6 +42,12 @@ export interface RotationState {
   lastRotationMessage: string | null;
   nextRotationAt: string | null;
   updatedAt: string;
+  /**
+   * When the inactive slot's current credential stopped being the published one; null when it was never
+   * published (right after issue or an incident rotation), so nobody can depend on it. Absent in states saved
+   * before this field existed: then `lastRotatedAt` stands in for it.
+   */
+  inactiveRetiredAt?: string | null;
 }
 
 /** State of a rotation whose credentials have not been issued yet. */
@@ -51,6 +64,7 @@ export function initialRotationState(updatedAt: string): RotationState {
     lastRotationMessage: null,
     nextRotationAt: null,
     updatedAt,
+    inactiveRetiredAt: null,
   };
 }
 
@@ -81,6 +95,8 @@ export interface RotationView {
   lastRotationMessage: string | null;
   type: 'postgres-credentials';
   parameters: RotationParameters;
+  /** Not in the seed: a manual rotation is refused (unless forced) while the credential it overwrites is younger. */
+  minimumOverlapSeconds: number;
 }
 
 export function toRotationView(id: string, config: RotationConfig, state: RotationState): RotationView {
@@ -111,5 +127,6 @@ export function toRotationView(id: string, config: RotationConfig, state: Rotati
     lastRotationMessage: state.lastRotationMessage,
     type: 'postgres-credentials',
     parameters: config.parameters,
+    minimumOverlapSeconds: minimumOverlapOf(config),
   };
 }

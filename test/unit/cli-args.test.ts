@@ -331,6 +331,7 @@ describe('output formatting', () => {
     lastRotationMessage: null,
     type: 'postgres-credentials',
     parameters: { username1: 'u1', username2: 'u2', rotationStatementPassword: 'verifier' },
+    minimumOverlapSeconds: 0,
   };
 
   it('shows a rotation as key: value lines', () => {

@@ -8,9 +8,12 @@ import {
   secretPathSchema,
   secretsMappingSchema,
   slugSchema,
+  rotateOptionsSchema,
   updateRotationSchema,
   utf8ByteLength,
 } from '../../src/domain/rotation-schemas.js';
+import { applyConfigPatch, minimumOverlapProblem } from '../../src/domain/rotation-config.js';
+import { sampleConfig } from '../support/fake-activities.js';
 import type { z } from 'zod';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 
@@ -29,6 +32,7 @@ describe('createRotationSchema', () => {
     expect(r.ok && r.data).toEqual({
       ...SAMPLE,
       parameters: { ...SAMPLE.parameters, rotationStatementPassword: 'verifier' },
+      minimumOverlapSeconds: 0,
     });
   });
 
@@ -217,6 +221,50 @@ describe('updateRotationSchema', () => {
   ])('%j is rejected: %s', (input, message) => {
     const r = check(updateRotationSchema, input);
     expect(!r.ok && r.error.message).toContain(message);
+  });
+});
+
+describe('minimumOverlapSeconds', () => {
+  it('defaults to 0 on create; an integer from 0 to 30 days, at most the interval', () => {
+    expect(createRotationSchema.parse({ ...SAMPLE, minimumOverlapSeconds: 3600 }).minimumOverlapSeconds).toBe(3600);
+    expect(createRotationSchema.parse({ ...SAMPLE, minimumOverlapSeconds: 30 * 86_400 }).minimumOverlapSeconds).toBe(2_592_000);
+    expect(createRotationSchema.parse({ ...SAMPLE, rotationInterval: 1, minimumOverlapSeconds: 86_400 }).minimumOverlapSeconds).toBe(86_400);
+  });
+
+  it.each([
+    [{ minimumOverlapSeconds: -1 }, 'minimumOverlapSeconds must be an integer number of seconds from 0 to 2592000 (30 days)'],
+    [{ minimumOverlapSeconds: 1.5 }, 'minimumOverlapSeconds must be an integer number of seconds'],
+    [{ minimumOverlapSeconds: '60' }, 'minimumOverlapSeconds must be an integer number of seconds'],
+    [{ minimumOverlapSeconds: 2_592_001, rotationInterval: 3650 }, 'minimumOverlapSeconds must be at most 2592000 seconds (30 days)'],
+    [{ minimumOverlapSeconds: 86_401, rotationInterval: 1 }, 'minimumOverlapSeconds must be at most rotationInterval (1 day = 86400 seconds), got 86401'],
+    [{ minimumOverlapSeconds: 7 * 86_400 + 1, rotationInterval: 7 }, 'minimumOverlapSeconds must be at most rotationInterval (7 days = 604800 seconds)'],
+  ])('create %j is rejected: %s', (fields, message) => {
+    const r = check(createRotationSchema, { ...SAMPLE, ...fields });
+    expect(!r.ok && r.error.message).toContain(message);
+    expect(!r.ok && r.error.details.map((d) => d.field)).toEqual(['minimumOverlapSeconds']);
+  });
+
+  it('update: alone, or checked against the interval when both are in the patch', () => {
+    expect(updateRotationSchema.parse({ minimumOverlapSeconds: 600 })).toEqual({ minimumOverlapSeconds: 600 });
+    const r = check(updateRotationSchema, { rotationInterval: 1, minimumOverlapSeconds: 90_000 });
+    expect(!r.ok && r.error.message).toContain('minimumOverlapSeconds must be at most rotationInterval (1 day = 86400 seconds)');
+  });
+
+  it('a patch of one of the two is checked against the stored other, naming the field it changes', () => {
+    const config = sampleConfig({ rotationInterval: 2, minimumOverlapSeconds: 2 * 86_400 });
+    expect(minimumOverlapProblem(config, { minimumOverlapSeconds: 100 })).toBeNull();
+    expect(minimumOverlapProblem(config, { minimumOverlapSeconds: 3 * 86_400 })).toMatchObject({ field: 'minimumOverlapSeconds' });
+    expect(minimumOverlapProblem(config, { rotationInterval: 1 })).toMatchObject({ field: 'rotationInterval', rule: expect.stringContaining('must be at least minimumOverlapSeconds (172800 seconds)') });
+    expect(minimumOverlapProblem(sampleConfig({ rotationInterval: 1 }), { rotationInterval: 1 })).toBeNull(); // stored config without the field: 0
+    expect(() => applyConfigPatch(config, { rotationInterval: 1 }, new Date().toISOString())).toThrow(/rotationInterval must be at least minimumOverlapSeconds/);
+    expect(applyConfigPatch(config, { minimumOverlapSeconds: 0, rotationInterval: 1 }, new Date().toISOString())).toMatchObject({ minimumOverlapSeconds: 0, rotationInterval: 1 });
+  });
+
+  it('rotate options: { force } only', () => {
+    expect(rotateOptionsSchema.parse({})).toEqual({});
+    expect(rotateOptionsSchema.parse({ force: true })).toEqual({ force: true });
+    expect(check(rotateOptionsSchema, { force: 'yes' })).toMatchObject({ ok: false, error: { message: 'force must be true or false' } });
+    expect(check(rotateOptionsSchema, { forced: true })).toMatchObject({ ok: false, error: { message: 'forced is not a known field' } });
   });
 });
 
