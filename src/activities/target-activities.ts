@@ -57,10 +57,15 @@ function classifyAdminError(err: unknown, t: Target, role?: string): never {
       role ? `GRANT ${quoteIdent(role)} TO ${quoteIdent(admin)} WITH ADMIN OPTION; (PostgreSQL 16+) or ALTER ROLE ${quoteIdent(admin)} CREATEROLE; (15 and older)` : undefined,
     );
   }
-  if (code === '42601' || code === '42883' || code === '42P01') {
+  // Syntax errors, unknown functions/tables, and data exceptions (class 22: a bad literal such as
+  // VALID UNTIL 'not a time') come from the statement itself: retrying the same text cannot help.
+  if (code === '42601' || code === '42883' || code === '42P01' || code?.startsWith('22')) {
     throw new ConfigurationError('BAD_TEMPLATE', `the rotation statement failed: ${message}`, 'fix parameters.rotationStatement.');
   }
-  if (code === '55P03') throw new Error(`the role ${role ?? ''} is locked by another transaction (lock_timeout reached); will retry`);
+  // Transient: retried with backoff by Temporal.
+  const who = role ? `the role ${quoteIdent(role)}` : 'a role';
+  if (code === '55P03') throw new Error(`${who} is locked by another transaction (lock_timeout reached); will retry: ${message}`);
+  if (code === '57014') throw new Error(`the statement for ${who} was cancelled on the target (statement_timeout, or by an administrator); will retry: ${message}`);
   throw err;
 }
 
