@@ -180,8 +180,8 @@ function tokenGroup(leaf: Leaf): fc.Arbitrary<string[]> {
     { weight: 1, arbitrary: fc.constantFrom(...known).map((o) => [o.flag]) }, // a value left out (maybe the last token)
     { weight: 3, arbitrary: value.map((v) => [v]) }, // a positional argument
     { weight: 1, arbitrary: fc.tuple(randomFlag, fc.option(value)).map(([f, v]) => (v === null ? [f] : [f, v])) },
-    { weight: 1, arbitrary: fc.constant(['--json']) },
-    { weight: 1, arbitrary: fc.constant(['--']) },
+    { weight: 1, arbitrary: fc.constant<string[]>(['--json']) },
+    { weight: 1, arbitrary: fc.constant<string[]>(['--']) },
   );
 }
 
