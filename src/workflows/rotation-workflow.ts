@@ -5,7 +5,9 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   proxyActivities,
+  patched,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,15 +16,24 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
-import { formatZodError, updateRotationSchema } from '../domain/rotation-schemas.js';
-import { initialRotationState, type RotationState, type Slot, toRotationView } from '../domain/rotation-types.js';
+import { minimumOverlapProblem } from '../domain/rotation-config.js';
+import { formatZodError, type RotateOptions, rotateOptionsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import {
+  initialRotationState,
+  minimumOverlapOf,
+  type RotationState,
+  type Slot,
+  toRotationView,
+} from '../domain/rotation-types.js';
 import { computeNextRotationAt } from '../domain/schedule.js';
 import {
   deleteUpdate,
   getRotationQuery,
   issuedUpdate,
+  MINIMUM_OVERLAP_FAILURE,
+  rotateBothUpdate,
   rotateNowSignal,
-  rotateUpdate,
+  rotateWithOptionsUpdate,
   type RotationWorkflowInput,
   updateConfigUpdate,
 } from './rotation-messages.js';
@@ -160,6 +171,33 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
   const rejectIfClosing = () => {
     if (deleting || deleted) throw new Error('rotation is being deleted');
   };
+  const rejectIfNotIssued = () => {
+    if (!issueDone || state.activeIndex === null) throw new Error('credentials are still being issued');
+  };
+  const roleOf = (slot: Slot) => (slot === 0 ? config.parameters.username1 : config.parameters.username2);
+
+  /**
+   * Why a manual rotation starting now must wait, or null. It overwrites the inactive slot's password, which
+   * was the published pair until `inactiveRetiredAt` (apps may still hold it); a password that was never
+   * published (after issue or an incident rotation) has no holders to protect.
+   */
+  const overlapRefusal = (now: number): ApplicationFailure | null => {
+    const minimum = minimumOverlapOf(config);
+    const retiredAt = state.inactiveRetiredAt === undefined ? state.lastRotatedAt : state.inactiveRetiredAt;
+    if (minimum <= 0 || retiredAt === null || state.activeIndex === null) return null;
+    const allowedAt = Date.parse(retiredAt) + minimum * 1000;
+    if (now >= allowedAt) return null;
+    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
+    return ApplicationFailure.create({
+      type: MINIMUM_OVERLAP_FAILURE,
+      nonRetryable: true,
+      message:
+        `rotation refused: it would overwrite the password of "${roleOf(slot)}" (slot ${slot}), which was the active ` +
+        `credential until ${retiredAt}, less than minimumOverlapSeconds (${minimum} s) ago, so applications may still ` +
+        `use it. Allowed from ${iso(allowedAt)} on; rotate with force (API body {"force": true}, CLI --force) to do it now anyway.`,
+      details: [iso(allowedAt), minimum, retiredAt],
+    });
+  };
 
   setHandler(getRotationQuery, view);
 
@@ -172,12 +210,19 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
   });
 
   setHandler(rotateNowSignal, () => {
-    if (!deleting && !deleted) manualRequested = true;
+    if (deleting || deleted) return;
+    // A signal cannot be refused: one that comes too early is dropped (callers that want the reason use the update).
+    const refusal = state.rotationInProgress || manualRequested ? null : overlapRefusal(Date.now());
+    if (refusal) {
+      log.warn(`rotateNow signal ignored: ${refusal.message}`);
+      return;
+    }
+    manualRequested = true;
   });
 
   setHandler(
-    rotateUpdate,
-    async () => {
+    rotateWithOptionsUpdate,
+    async (_options?: RotateOptions) => {
       // Join a rotation that is already running; otherwise ask for the next one.
       const wanted = state.rotationInProgress ? rotationsStarted : rotationsStarted + 1;
       if (!state.rotationInProgress) manualRequested = true;
@@ -188,9 +233,35 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
       return view();
     },
     {
-      validator: () => {
+      // A refusal here is not recorded in history and changes nothing.
+      validator: (options?: RotateOptions) => {
         rejectIfClosing();
-        if (!issueDone || state.activeIndex === null) throw new Error('credentials are still being issued');
+        rejectIfNotIssued();
+        const parsed = rotateOptionsSchema.safeParse(options ?? {});
+        if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
+        // Joining a rotation that runs, or one already requested, overwrites nothing more.
+        if (parsed.data.force || state.rotationInProgress || manualRequested) return;
+        const refusal = overlapRefusal(Date.now());
+        if (refusal) throw refusal;
+      },
+    },
+  );
+
+  setHandler(
+    rotateBothUpdate,
+    async (input?: { actor?: string }) => {
+      const { failure } = await lock.run(async () => {
+        if (deleted) throw ApplicationFailure.nonRetryable('rotation was deleted', 'Deleted');
+        return incidentRotation(input?.actor ?? 'rotation');
+      });
+      scheduleVersion += 1; // nextRotationAt moved: the main loop recomputes its timer
+      if (failure) throw ApplicationFailure.nonRetryable(`incident rotation failed: ${failure}`, 'RotationFailed');
+      return view();
+    },
+    {
+      validator: (_input) => {
+        rejectIfClosing();
+        rejectIfNotIssued();
       },
     },
   );
@@ -215,6 +286,8 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
         rejectIfClosing();
         const parsed = updateRotationSchema.safeParse(patch);
         if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
+        const overlap = minimumOverlapProblem(config, parsed.data);
+        if (overlap) throw new Error(`${overlap.field} ${overlap.rule}`);
       },
     },
   );
@@ -238,16 +311,17 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
   );
 
   /** stage → apply → verify → publish for one slot. */
-  async function giveSlotNewPassword(slot: Slot, activate: boolean): Promise<void> {
+  async function giveSlotNewPassword(slot: Slot, activate: boolean, actor = 'rotation'): Promise<void> {
     state.generation += 1;
     const ref = { rotationId, slot, generation: state.generation };
     await target.stagePassword(ref);
     await target.applyPassword(ref);
     await target.verifyLogin(ref);
-    await store.publish({ ...ref, activate, actor: 'rotation' });
+    await store.publish({ ...ref, activate, actor });
   }
 
-  async function attempt(work: () => Promise<Slot>): Promise<string | null> {
+  /** `context` may prefix the failure message with what the work had done before it failed. */
+  async function attempt(work: () => Promise<Slot>, context: () => string = () => ''): Promise<string | null> {
     const started = Date.now();
     state.rotationInProgress = true;
     state.lastRotationAttemptedAt = iso(started);
@@ -260,7 +334,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
       state.lastRotationMessage = null;
     } catch (err) {
       if (isCancellation(err)) throw err;
-      failure = describeFailure(err);
+      failure = redact(context() + describeFailure(err));
       state.rotationStatus = 'failed';
       state.lastFailedAt = iso(Date.now());
       state.lastRotationMessage = failure;
@@ -272,21 +346,59 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     return failure;
   }
 
-  async function rotate(): Promise<void> {
-    if (deleted || state.activeIndex === null) return;
+  /** One numbered rotation (manual callers join by number); the caller holds the lock. */
+  async function runRotation(work: () => Promise<Slot>, context?: () => string): Promise<{ failure: string | null }> {
     rotationsStarted += 1;
     const number = rotationsStarted;
-    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
-    const failure = await attempt(async () => {
-      await giveSlotNewPassword(slot, true);
-      return slot;
-    });
+    const failure = await attempt(work, context);
     // Callers waiting on this rotation are answered from workflow state (the source of truth) right away;
     // the control database's copy for listings follows.
     outcomes.set(number, failure);
     rotationsFinished = number;
     await snapshot.recordState({ rotationId, state });
     rotatedThisRun = true;
+    return { failure };
+  }
+
+  async function rotate(): Promise<void> {
+    if (deleted || state.activeIndex === null) return;
+    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
+    await runRotation(async () => {
+      await giveSlotNewPassword(slot, true);
+      state.inactiveRetiredAt = iso(Date.now()); // the pair published before is the inactive one from now on
+      return slot;
+    });
+  }
+
+  /**
+   * Both roles get fresh passwords. The inactive slot goes first and is published: the mapped secrets then hold
+   * a new pair that logs in, while the old active role still works (I1). Only then does the old active role get
+   * its new password, which is stored but not published, so the mapped secrets change once and activeIndex
+   * ends on the first slot. Its pair stays valid for the next full interval (I2); the second slot's fresh
+   * password has never been published, so the next rotation may overwrite it at once.
+   */
+  async function incidentRotation(actor: string): Promise<{ failure: string | null }> {
+    const first: Slot = state.activeIndex === 0 ? 1 : 0;
+    const second: Slot = first === 0 ? 1 : 0;
+    let firstDone = false;
+    return runRotation(
+      async () => {
+        await giveSlotNewPassword(first, true, actor);
+        // Published: the mapped secrets hold the first slot's new pair from now on.
+        firstDone = true;
+        state.activeIndex = first;
+        state.lastRotatedAt = iso(Date.now());
+        state.inactiveRetiredAt = state.lastRotatedAt;
+        await giveSlotNewPassword(second, false, actor);
+        state.inactiveRetiredAt = null; // the second slot's new password was never published
+        return first;
+      },
+      () =>
+        firstDone
+          ? `half done: "${roleOf(first)}" has a new password and is published, but "${roleOf(second)}" may still ` +
+            `have its old one; run a rotation (or the incident rotation again) to replace it. `
+          : '',
+    );
   }
 
   if (!issueDone) {
@@ -335,7 +447,11 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
       manualRequested = false;
       await lock.run(rotate);
     } else if (!woke && Date.now() - now >= dueIn) {
-      await lock.run(rotate);
+      // Still due once the lock is ours: an incident rotation or a pause that held the lock may have moved it.
+      const stillDue = () => state.nextRotationAt !== null && Date.parse(state.nextRotationAt) <= Date.now();
+      await lock.run(async () => {
+        if (!patched('recheck-due-under-lock') || stillDue()) await rotate();
+      });
     } else if (!woke && newRunWanted && !lock.busy && allHandlersFinished()) {
       await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });
     }

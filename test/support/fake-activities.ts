@@ -12,6 +12,8 @@ export class FakeTarget {
   calls: { name: string; ref?: CredentialRef; activate?: boolean }[] = [];
   /** When set, applyPassword fails with this (non-retryable, like a real configuration error). */
   applyFailure: string | null = null;
+  /** When set, applyFailure applies to this slot only. */
+  applyFailureSlot: 0 | 1 | null = null;
   preflightFailure: string | null = null;
   /** Makes applyPassword take this long, so that a test can act while a rotation runs. */
   applyDelayMs = 0;
@@ -36,7 +38,9 @@ export class FakeTarget {
       applyPassword: async (ref) => {
         this.calls.push({ name: 'applyPassword', ref });
         if (this.applyDelayMs) await new Promise((r) => setTimeout(r, this.applyDelayMs));
-        if (this.applyFailure) throw ApplicationFailure.nonRetryable(this.applyFailure, 'ConfigurationError');
+        if (this.applyFailure && (this.applyFailureSlot === null || this.applyFailureSlot === ref.slot)) {
+          throw ApplicationFailure.nonRetryable(this.applyFailure, 'ConfigurationError');
+        }
       },
       verifyLogin: async (ref) => void this.calls.push({ name: 'verifyLogin', ref }),
       publish: async ({ activate, actor: _actor, ...ref }) => {
