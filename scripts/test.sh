@@ -11,8 +11,8 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund
 fi
 
-step "Temporal binaries (TEMPORAL_CLI_PATH / PATH / .venv)"
-npx tsx src/infra/cli-ensure-binaries.ts
+step "Temporal binaries (TEMPORAL_CLI_PATH / PATH / .venv) and Schemathesis (.venv)"
+npx tsx src/infra/cli-ensure-binaries.ts --schemathesis
 
 step "eslint"
 npx eslint .

