@@ -30,7 +30,11 @@ export const rotateUpdate = defineUpdate<RotationView>('rotate');
  * recorded in history) when it would overwrite a credential that stopped being active less than
  * minimumOverlapSeconds ago, unless `force`.
  */
-export const rotateWithOptionsUpdate = defineUpdate<RotationView, [RotateOptions]>('rotate');
+export const rotateWithOptionsUpdate = defineUpdate<RotationView, [RotateUpdateOptions]>('rotate');
+export interface RotateUpdateOptions extends RotateOptions {
+  /** false: answer as soon as the rotation is requested (after the validator accepted it), not when it finished. */
+  wait?: boolean;
+}
 /** Failure type of a `rotate` refused because of the minimum overlap; details: [allowedAt ISO, minimumOverlapSeconds]. */
 export const MINIMUM_OVERLAP_FAILURE = 'MinimumOverlap';
 /**

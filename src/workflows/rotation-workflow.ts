@@ -17,7 +17,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
 import { minimumOverlapProblem } from '../domain/rotation-config.js';
-import { formatZodError, type RotateOptions, rotateOptionsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { formatZodError, rotateOptionsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
 import {
   initialRotationState,
   minimumOverlapOf,
@@ -33,6 +33,7 @@ import {
   MINIMUM_OVERLAP_FAILURE,
   rotateBothUpdate,
   rotateNowSignal,
+  type RotateUpdateOptions,
   rotateWithOptionsUpdate,
   type RotationWorkflowInput,
   updateConfigUpdate,
@@ -222,10 +223,11 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
 
   setHandler(
     rotateWithOptionsUpdate,
-    async (_options?: RotateOptions) => {
+    async (options?: RotateUpdateOptions) => {
       // Join a rotation that is already running; otherwise ask for the next one.
       const wanted = state.rotationInProgress ? rotationsStarted : rotationsStarted + 1;
       if (!state.rotationInProgress) manualRequested = true;
+      if (options?.wait === false) return view();
       await condition(() => rotationsFinished >= wanted || deleted);
       if (deleted && rotationsFinished < wanted) throw ApplicationFailure.nonRetryable('rotation was deleted', 'Deleted');
       const failure = outcomes.get(wanted);
@@ -234,10 +236,11 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     },
     {
       // A refusal here is not recorded in history and changes nothing.
-      validator: (options?: RotateOptions) => {
+      validator: (options?: RotateUpdateOptions) => {
         rejectIfClosing();
         rejectIfNotIssued();
-        const parsed = rotateOptionsSchema.safeParse(options ?? {});
+        const { wait: _wait, ...rest } = options ?? {};
+        const parsed = rotateOptionsSchema.safeParse(rest);
         if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
         // Joining a rotation that runs, or one already requested, overwrites nothing more.
         if (parsed.data.force || state.rotationInProgress || manualRequested) return;

@@ -133,6 +133,8 @@ describe('minimum overlap (rotate update validator)', () => {
     expect(failure.message).toContain('force');
     // The no-argument form of the update is checked the same way.
     expect(failureOf(await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    // So is the form that does not wait for the rotation (CLI --no-wait).
+    expect(failureOf(await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ wait: false }] }).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
     // A signal cannot be refused: it is dropped.
     await handle.signal(rotateNowSignal);
     await env.sleep(1_000);
@@ -146,6 +148,11 @@ describe('minimum overlap (rotate update validator)', () => {
     const forced = await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ force: true }] });
     expect(forced.activeIndex).toBe(0);
     expect(steps(target, calls)).toEqual(['stagePassword:0', 'applyPassword:0', 'verifyLogin:0', 'publish:0:true']);
+    // wait: false answers before the rotation ran; the rotation follows.
+    const requested = await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ force: true, wait: false }] });
+    expect(requested.activeIndex).toBe(0);
+    await env.sleep(1_000);
+    expect((await handle.query(getRotationQuery)).activeIndex).toBe(1);
   });
 
   it('allows the rotation once the overlap has passed', async () => {
