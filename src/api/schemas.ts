@@ -38,6 +38,29 @@ export const rotationSchema = z.object({
   lastRotationMessage: z.string().nullable(),
   type: z.literal('postgres-credentials'),
   parameters: rotationParametersSchema,
+  minimumOverlapSeconds: z.number().int(),
+});
+
+export const incidentRotationSchema = z.object({
+  warning: z.string().describe('who loses access: every holder of an earlier password of either role'),
+  secretRotation: rotationSchema,
+});
+
+export const rotationCheckSchema = z.object({
+  rotationId: z.string(),
+  checkedAt: iso,
+  activeIndex: z.union([z.literal(0), z.literal(1)]),
+  slots: z.array(
+    z.object({
+      slot: z.union([z.literal(0), z.literal(1)]),
+      username: z.string(),
+      loginOk: z.boolean(),
+      error: z.string().optional(),
+    }),
+  ),
+  mappedSecretsMatchActive: z.boolean(),
+  drift: z.boolean(),
+  advice: z.string(),
 });
 
 export const generatedCredentialsSchema = z.object({

@@ -5,11 +5,12 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { newRotationConfig } from '../domain/rotation-config.js';
+import { minimumOverlapProblem, newRotationConfig } from '../domain/rotation-config.js';
 import { z } from 'zod';
 import {
   createRotationSchema,
   deleteRotationOptionsSchema,
+  rotateOptionsSchema,
   secretPathSchema,
   slugSchema,
   updateRotationSchema,
@@ -25,8 +26,9 @@ import {
   deleteUpdate,
   getRotationQuery,
   issuedUpdate,
-  rotateNowSignal,
-  rotateUpdate,
+  MINIMUM_OVERLAP_FAILURE,
+  rotateBothUpdate,
+  rotateWithOptionsUpdate,
   rotationWorkflowId,
   TASK_QUEUE,
   updateConfigUpdate,
@@ -207,25 +209,91 @@ export async function listRotationViews(ctx: ServiceContext, projectId?: string)
   return (await listRotations(ctx.db.pool, projectId)).map(viewOf);
 }
 
+/** A `rotate` refused by the workflow because of the minimum overlap: a 409 / exit 4 that says when it is allowed. */
+function overlapRefusal(err: WorkflowUpdateFailedError): ServiceError | null {
+  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
+    if (cur instanceof ApplicationFailure && cur.type === MINIMUM_OVERLAP_FAILURE) {
+      const allowedAt = String(cur.details?.[0] ?? '');
+      const rule = `must be true to rotate before ${allowedAt} (minimumOverlapSeconds ${String(cur.details?.[1] ?? '')})`;
+      return new ServiceError('conflict', cur.message, [{ field: 'force', rule, message: `force ${rule}` }]);
+    }
+  }
+  return null;
+}
+
 async function runUpdate<T>(ctx: ServiceContext, rotationId: string, fn: () => Promise<T>): Promise<T> {
   await requireRecord(ctx, rotationId);
   try {
     return await fn();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw fieldError('not-found', 'rotationId', `must name a running rotation: ${rotationId} has no workflow`);
-    if (err instanceof WorkflowUpdateFailedError) throw new ServiceError('failed', reason(err));
+    if (err instanceof WorkflowUpdateFailedError) throw overlapRefusal(err) ?? new ServiceError('failed', reason(err));
     throw new ServiceError('unavailable', reason(err));
   }
 }
 
-/** Rotates now and returns once the rotation finished (joining one that is already running). */
-export async function rotateRotation(ctx: ServiceContext, rotationId: string): Promise<RotationView> {
-  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateUpdate));
+/**
+ * Rotates now and returns once the rotation finished (joining one that is already running). Refused (conflict,
+ * nothing changes) while the credential it would overwrite is younger than minimumOverlapSeconds, unless `force`.
+ */
+export async function rotateRotation(ctx: ServiceContext, rotationId: string, options: unknown = {}): Promise<RotationView> {
+  const opts = parseInput(rotateOptionsSchema, options ?? {});
+  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateWithOptionsUpdate, { args: [opts] }));
 }
 
-/** Fire-and-forget manual rotation. */
-export async function requestRotation(ctx: ServiceContext, rotationId: string): Promise<void> {
-  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).signal(rotateNowSignal));
+/**
+ * Requests a manual rotation and returns as soon as the workflow took the request (it runs in the background),
+ * or refused it (minimum overlap, being deleted) — unlike a signal, whose refusal nobody would hear of.
+ */
+export async function requestRotation(ctx: ServiceContext, rotationId: string, options: unknown = {}): Promise<void> {
+  const opts = parseInput(rotateOptionsSchema, options ?? {});
+  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateWithOptionsUpdate, { args: [{ ...opts, wait: false }] }));
+}
+
+export interface IncidentRotationResult {
+  warning: string;
+  secretRotation: RotationView;
+}
+
+const roles = (v: Pick<RotationView, 'parameters'>) => `"${v.parameters.username1}" and "${v.parameters.username2}"`;
+
+/** What the incident rotation will do, for a confirmation prompt (the CLI refuses without --yes). */
+export function incidentRotationWarning(v: Pick<RotationView, 'parameters' | 'secretsMapping'>): string {
+  return (
+    `The incident rotation gives both ${roles(v)} new passwords now. Every current password of either role stops ` +
+    `working at once: whoever holds an old pair (applications that have not re-read ${v.secretsMapping.username}/` +
+    `${v.secretsMapping.password}, scripts, people) loses access. Use it when both credentials are known to be compromised.`
+  );
+}
+
+function incidentDoneWarning(v: RotationView): string {
+  const active = v.activeIndex === 1 ? v.parameters.username2 : v.parameters.username1;
+  return (
+    `WARNING: both ${roles(v)} have new passwords. Every earlier password of either role has stopped working: ` +
+    `whoever still holds an old pair (applications that have not re-read ${v.secretsMapping.username}/` +
+    `${v.secretsMapping.password}, scripts, people) has lost access and must read the mapped secrets again. ` +
+    `The mapped secrets hold the new pair of "${active}".`
+  );
+}
+
+/**
+ * Incident rotation: both roles get fresh passwords now (the workflow's `rotateBoth`, under its lock) and the new
+ * active pair is published. The minimum overlap does not hold it back: it exists to end the old pairs. Audited
+ * as `rotation.incident`, with its outcome.
+ */
+export async function incidentRotation(ctx: ServiceContext, rotationId: string, actor: string): Promise<IncidentRotationResult> {
+  const record = await requireRecord(ctx, rotationId);
+  const audit = (details: Record<string, unknown>) =>
+    recordAudit(ctx.db.pool, { actor, action: 'rotation.incident', projectId: record.projectId, rotationId, details });
+  let view: RotationView;
+  try {
+    view = await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateBothUpdate, { args: [{ actor }] }));
+  } catch (err) {
+    if (err instanceof ServiceError && err.kind === 'failed') await audit({ outcome: 'failed', message: err.message });
+    throw err;
+  }
+  await audit({ outcome: 'success', activeIndex: view.activeIndex, lastRotatedAt: view.lastRotatedAt });
+  return { warning: incidentDoneWarning(view), secretRotation: view };
 }
 
 /**
@@ -244,6 +312,8 @@ async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: z.outpu
     const other = await findRotationByName(ctx.db.pool, r.folderId, patch.name);
     if (other && other.id !== r.id) throw fieldError('conflict', 'name', `must be unique in ${where}: "${patch.name}" exists`);
   }
+  const overlap = minimumOverlapProblem(config, patch);
+  if (overlap) throw fieldError('validation', overlap.field, overlap.rule);
   if (patch.secretsMapping) {
     const own = Object.values(config.secretsMapping);
     const wanted = [patch.secretsMapping.username, patch.secretsMapping.password].filter((k) => !own.includes(k));

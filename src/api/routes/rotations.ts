@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createRotationSchema, deleteRotationOptionsSchema, updateRotationSchema } from '../../domain/rotation-schemas.js';
+import { createRotationSchema, deleteRotationOptionsSchema, rotateOptionsSchema, updateRotationSchema } from '../../domain/rotation-schemas.js';
+import { checkRotation } from '../../service/rotation-check.js';
 import {
   createRotation,
   deleteRotation,
   getRotationByName,
   getRotationView,
+  incidentRotation,
   listRotationViews,
   readGeneratedCredentials,
   rotateRotation,
@@ -13,7 +15,14 @@ import {
   rotationProjectId,
   updateRotation,
 } from '../../service/rotations.js';
-import { errorSchema, generatedCredentialsSchema, idParams, rotationSchema } from '../schemas.js';
+import {
+  errorSchema,
+  generatedCredentialsSchema,
+  idParams,
+  incidentRotationSchema,
+  rotationCheckSchema,
+  rotationSchema,
+} from '../schemas.js';
 import { actorOf, allow, type RouteDeps } from '../server.js';
 
 const one = z.object({ secretRotation: rotationSchema });
@@ -67,10 +76,59 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
 
   app.post(
     '/:rotationId/rotate-secrets',
-    { schema: { tags, description: 'Rotates now and answers once the rotation finished (joining one already running).', params: byId, response: { 200: one, ...errors } } },
+    {
+      schema: {
+        tags,
+        description:
+          'Rotates now and answers once the rotation finished (joining one already running). 409 when the credential it ' +
+          'would overwrite stopped being active less than minimumOverlapSeconds ago (the message says from when it is ' +
+          'allowed); `{ "force": true }` rotates anyway. The body is optional.',
+        params: byId,
+        body: rotateOptionsSchema.nullish(),
+        response: { 200: one, ...errors },
+      },
+    },
     async (req) => {
       allow(req, 'rotate', await rotationProjectId(ctx, req.params.rotationId));
-      return { secretRotation: await rotateRotation(ctx, req.params.rotationId) };
+      return { secretRotation: await rotateRotation(ctx, req.params.rotationId, req.body ?? {}) };
+    },
+  );
+
+  app.post(
+    '/:rotationId/incident-rotate',
+    {
+      schema: {
+        tags,
+        description:
+          'Incident rotation, for when both credentials are known to be compromised: both roles get new passwords now and ' +
+          'the new active pair is published. Every holder of an earlier password of either role loses access (see `warning`). ' +
+          'Not held back by minimumOverlapSeconds. Audited as rotation.incident.',
+        params: byId,
+        response: { 200: incidentRotationSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const principal = allow(req, 'rotate', await rotationProjectId(ctx, req.params.rotationId));
+      return incidentRotation(ctx, req.params.rotationId, actorOf(principal));
+    },
+  );
+
+  app.get(
+    '/:rotationId/check',
+    {
+      schema: {
+        tags,
+        description:
+          'Drift check: logs in to the target with both stored credentials (with the connection\u2019s TLS settings) and ' +
+          'compares the mapped secrets with the active one. Reports drift (a password changed outside pg-rotator) and ' +
+          'what repairs it. No passwords in the answer; changes nothing.',
+        params: byId,
+        response: { 200: rotationCheckSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const principal = allow(req, 'read', await rotationProjectId(ctx, req.params.rotationId));
+      return checkRotation(ctx, req.params.rotationId, actorOf(principal));
     },
   );
 
