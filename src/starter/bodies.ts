@@ -28,6 +28,7 @@ export interface RotationFlags {
   passwordUppercase?: string;
   passwordSymbols?: string;
   allowedSymbols?: string;
+  minimumOverlap?: string;
 }
 
 /** Which flag sets which body field: lets an error about a body field point at the flag the user typed. */
@@ -54,6 +55,8 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   'parameters.passwordRequirements.allowedSymbols': '--allowed-symbols',
   'secretsMapping.username': '--username-secret',
   'secretsMapping.password': '--password-secret',
+  minimumOverlapSeconds: '--minimum-overlap',
+  force: '--force',
   slug: '--slug',
   actions: '--actions',
 };
@@ -132,7 +135,7 @@ export function hasParameterFlags(f: RotationFlags): boolean {
 const ROTATION_FLAG_KEYS: readonly (keyof RotationFlags)[] = [
   'name', 'project', 'connection', 'env', 'path', 'description', 'interval', 'rotateAt', 'auto', 'username1', 'username2',
   'usernameSecret', 'passwordSecret', 'rotationStatement', 'rotationStatementPassword', 'passwordLength', 'passwordDigits',
-  'passwordLowercase', 'passwordUppercase', 'passwordSymbols', 'allowedSymbols',
+  'passwordLowercase', 'passwordUppercase', 'passwordSymbols', 'allowedSymbols', 'minimumOverlap',
 ];
 
 /** True when any body flag (anything but --file and --json) was given. */
@@ -163,6 +166,7 @@ export function createBodyFromFlags(f: RotationFlags): Record<string, unknown> {
       passwordRequirements: passwordRequirementsFromFlags(f),
     }),
     secretsMapping: compact({ username: f.usernameSecret, password: f.passwordSecret }),
+    minimumOverlapSeconds: numberOrRaw(f.minimumOverlap),
   });
 }
 
@@ -177,6 +181,7 @@ export function updatePatchFromFlags(f: RotationFlags, current?: Pick<RotationVi
     isAutoRotationEnabled: f.auto,
     rotationInterval: numberOrRaw(f.interval),
     rotateAtUtc: parseRotateAt(f.rotateAt),
+    minimumOverlapSeconds: numberOrRaw(f.minimumOverlap),
   });
   if (current && hasParameterFlags(f)) {
     const base = current.parameters as unknown as Record<string, unknown>;

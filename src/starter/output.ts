@@ -4,6 +4,7 @@
 import { CommanderError } from 'commander';
 import { redact } from '../domain/errors.js';
 import type { RotationView } from '../domain/rotation-types.js';
+import type { RotationCheck } from '../service/rotation-check.js';
 import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
 import type { CreatedToken, TokenView } from '../service/tokens.js';
 import type { TargetConnection } from '../store/connections.js';
@@ -16,7 +17,7 @@ import type { SecretValue } from '../store/secrets.js';
 /** Service error kinds, plus what only the CLI knows: bad usage, bad configuration, and the unexpected. */
 export type ErrorKind = ServiceErrorKind | 'usage' | 'config' | 'unexpected';
 
-export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
+export const EXIT_CODES: Readonly<Record<ErrorKind, number>> & { drift: number } = {
   unexpected: 1,
   usage: 2,
   config: 2,
@@ -25,6 +26,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   conflict: 4,
   failed: 5,
   unavailable: 6,
+  /** Not an error: `rotation check` ran and found drift or a credential that does not log in. */
+  drift: 7,
 };
 
 export const EXIT_CODES_HELP = `Exit codes:
@@ -32,9 +35,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  unexpected error (message redacted)
   2  usage, validation or configuration error (the message names the field and the rule)
   3  not found (project, environment, rotation, connection, secret or token)
-  4  conflict (name or secret already taken, connection still in use)
+  4  conflict (name or secret already taken, connection still in use, rotation refused by minimumOverlapSeconds)
   5  failed (creating, rotating, updating or deleting the rotation failed; the message says why)
   6  unavailable (Temporal or the control database cannot be reached)
+  7  rotation check found drift or a credential that does not log in (the report says what repairs it)
   run exits with the exit code of the command it ran (128 + n when signal n ended it).`;
 
 /** An error raised by the CLI itself (a missing password source, an unreadable --file, a bad environment). */
@@ -178,6 +182,7 @@ export function formatRotation(v: RotationView): string {
     ['last rotated at', v.lastRotatedAt],
     ['last attempt at', v.lastRotationAttemptedAt],
     ['next rotation at', v.nextRotationAt],
+    ['minimum overlap', v.minimumOverlapSeconds > 0 ? `${v.minimumOverlapSeconds} s (manual rotations wait for it unless forced)` : 'none'],
     ['last message', v.lastRotationMessage],
   ];
   if (p.rotationStatement) pairs.push(['rotation statement', p.rotationStatement]);
@@ -199,6 +204,20 @@ export function formatRotationTable(views: readonly RotationView[]): string {
       v.nextRotationAt,
     ]),
   );
+}
+
+export function formatRotationCheck(r: RotationCheck): string {
+  const pairs: [string, unknown][] = [
+    ['rotation', r.rotationId],
+    ['checked at', r.checkedAt],
+    ['active index', r.activeIndex],
+  ];
+  for (const s of r.slots) {
+    pairs.push([`slot ${s.slot} (${printable(s.username)})`, s.loginOk ? 'logs in' : `does not log in: ${printable(s.error ?? 'unknown error')}`]);
+  }
+  pairs.push(['mapped secrets', r.mappedSecretsMatchActive ? 'hold the active pair' : 'do NOT hold the active pair']);
+  pairs.push(['drift', r.drift ? 'yes' : 'no']);
+  return `${keyValues(pairs)}\n${printable(r.advice)}\n`;
 }
 
 export function formatConnection(c: TargetConnection): string {

@@ -17,11 +17,14 @@ import {
   createRotation,
   deleteRotation,
   getRotationView,
+  incidentRotation,
+  incidentRotationWarning,
   listRotationViews,
   requestRotation,
   rotateRotation,
   updateRotation,
 } from '../service/rotations.js';
+import { checkRotation } from '../service/rotation-check.js';
 import { readFolderSecrets } from '../service/secrets.js';
 import { createToken, listTokens, revokeToken } from '../service/tokens.js';
 import {
@@ -53,6 +56,7 @@ import {
   formatProject,
   formatProjectTable,
   formatRotation,
+  formatRotationCheck,
   formatRotationTable,
   formatSecretsTable,
   formatToken,
@@ -141,7 +145,11 @@ function addRotationBodyOptions(cmd: Command, mode: 'create' | 'update'): Comman
     .option('--password-lowercase <n>', 'at least n lowercase letters (default 1)')
     .option('--password-uppercase <n>', 'at least n uppercase letters (default 1)')
     .option('--password-symbols <n>', 'at least n symbols (default 0)')
-    .option('--allowed-symbols <chars>', 'symbols a password may contain (default -_.~!*)');
+    .option('--allowed-symbols <chars>', 'symbols a password may contain (default -_.~!*)')
+    .option(
+      '--minimum-overlap <seconds>',
+      'minimumOverlapSeconds: refuse a manual rotation (unless --force) while the credential it overwrites stopped being active less than this long ago (default 0: never)',
+    );
 }
 
 function buildProgram(session: Session, json: boolean): Command {
@@ -273,16 +281,52 @@ function buildProgram(session: Session, json: boolean): Command {
   });
 
   leaf(rotation, 'rotate <id>', 'rotate now and wait for the result (joins a rotation already running)')
-    .option('--no-wait', 'only request the rotation and return at once')
-    .action(async (id: string, opts: JsonOpt & { wait: boolean }) => {
+    .option('--no-wait', 'return once the rotation is accepted; it runs in the background')
+    .option('--force', 'rotate even if the credential it overwrites stopped being active less than minimumOverlapSeconds ago')
+    .addHelpText(
+      'after',
+      '\nWith minimumOverlapSeconds set, a rotation that would overwrite a credential that stopped being active less than\n' +
+        'that long ago (applications may still hold it) is refused with exit code 4, saying from when it is allowed.\n',
+    )
+    .action(async (id: string, opts: JsonOpt & { wait: boolean; force?: boolean }) => {
       const ctx = await session.context();
+      const options = opts.force ? { force: true } : {};
       if (!opts.wait) {
-        await requestRotation(ctx, id);
+        await requestRotation(ctx, id, options);
         session.print(opts, { requested: true, id }, () => `rotation requested for ${id}\n`);
         return;
       }
-      const view = await rotateRotation(ctx, id);
+      const view = await rotateRotation(ctx, id, options);
       session.print(opts, view, () => formatRotation(view));
+    });
+
+  leaf(rotation, 'incident <id>', 'incident rotation: give BOTH roles new passwords now (every old pair stops working)')
+    .option('--yes', 'confirm: holders of the old pairs lose access')
+    .addHelpText(
+      'after',
+      '\nFor when both credentials are known to be compromised. The inactive role gets a new password and is published\n' +
+        'first, then the other role gets one too; the mapped secrets always hold a pair that logs in. Refused without --yes.\n',
+    )
+    .action(async (id: string, opts: JsonOpt & { yes?: boolean }) => {
+      const ctx = await session.context();
+      if (!opts.yes) {
+        const view = await getRotationView(ctx, id);
+        throw new CliError('usage', `${incidentRotationWarning(view)} Run again with --yes to proceed.`);
+      }
+      const result = await incidentRotation(ctx, id, rt.actor);
+      session.print(opts, result, () => `${printable(result.warning)}\n\n${formatRotation(result.secretRotation)}`);
+    });
+
+  leaf(rotation, 'check <id>', 'drift check: do both stored credentials log in, do the mapped secrets hold the active one?')
+    .addHelpText(
+      'after',
+      '\nLogs in to the target as each role (with the connection\'s TLS settings); changes nothing, prints no password.\n' +
+        'Exit code 0 when everything checks out, 7 when it found drift or a credential that does not log in.\n',
+    )
+    .action(async (id: string, opts: JsonOpt) => {
+      const report = await checkRotation(await session.context(), id, rt.actor);
+      session.print(opts, report, () => formatRotationCheck(report));
+      if (report.drift || report.slots.some((s) => !s.loginOk)) session.exitCode = EXIT_CODES.drift;
     });
 
   for (const [name, enabled, what] of [
