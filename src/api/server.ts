@@ -44,6 +44,15 @@ declare module 'fastify' {
 const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
 const isPublic = (path: string) => PUBLIC.some((p) => p.test(path));
 
+/** A regular expression for a Fastify route URL (`/a/:id/b`, `/docs/*`). */
+function routePattern(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${body.length > 1 ? body.replace(/\/$/, '') : body}$`);
+}
+
 export interface RouteDeps {
   ctx: ServiceContext;
 }
@@ -89,11 +98,19 @@ export async function buildApi(opts: ApiOptions) {
     void reply.status(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  // Every authenticated route may answer 429 (failed authentication rate limit): documented on each of them.
-  // Added before @fastify/swagger registers, so the document sees it.
+  // Answers every route may give besides its own, documented on each (added before @fastify/swagger registers,
+  // so the document sees them): 429 on authenticated routes (failed-authentication rate limit); 413 and 415 on
+  // routes that take a body (over bodyLimit, not JSON).
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path;
     const response = route.schema?.response as Record<string, unknown> | undefined;
-    if (response && !isPublic(route.url ?? '')) response[429] ??= errorSchema;
+    if (response && !isPublic(url)) response[429] ??= errorSchema;
+    if (response && route.schema?.body) {
+      response[413] ??= errorSchema;
+      response[415] ??= errorSchema;
+    }
+    routes.push({ pattern: routePattern(url), methods: [route.method].flat() });
   });
 
   await app.register(swagger, {
@@ -110,20 +127,33 @@ export async function buildApi(opts: ApiOptions) {
   app.decorateRequest('principal', null);
   const limiter = opts.authLimit === false ? null : new AuthFailureLimiter(opts.authLimit);
   app.addHook('onRequest', async (request, reply) => {
-    if (isPublic(request.url.split('?')[0] ?? '')) return;
-    // A client over its failure budget is refused before its token is looked at (see auth-limiter.ts).
-    const waitMs = limiter?.retryAfterMs(request.ip) ?? 0;
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      return reply
-        .status(429)
-        .header('retry-after', String(seconds))
-        .send(errorBody(429, `too many failed authentication attempts from this address; retry in ${seconds} s`));
+    const path = request.url.split('?')[0] ?? '';
+    if (!isPublic(path)) {
+      // A client over its failure budget is refused before its token is looked at (see auth-limiter.ts).
+      const waitMs = limiter?.retryAfterMs(request.ip) ?? 0;
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        return reply
+          .status(429)
+          .header('retry-after', String(seconds))
+          .send(errorBody(429, `too many failed authentication attempts from this address; retry in ${seconds} s`));
+      }
+      request.principal = await authenticate(opts.ctx.db.pool, request.headers.authorization, opts.adminToken);
+      if (!request.principal) {
+        limiter?.recordFailure(request.ip);
+        throw new AuthError(401, 'missing or invalid bearer token');
+      }
     }
-    request.principal = await authenticate(opts.ctx.db.pool, request.headers.authorization, opts.adminToken);
-    if (!request.principal) {
-      limiter?.recordFailure(request.ip);
-      throw new AuthError(401, 'missing or invalid bearer token');
+    // A path that exists with other methods: 405 and Allow (RFC 9110 §15.5.6), before any body is read.
+    if (request.is404) {
+      const trimmed = path.length > 1 ? path.replace(/\/$/, '') : path;
+      const allowed = [...new Set(routes.filter((r) => r.pattern.test(trimmed)).flatMap((r) => r.methods))].sort();
+      if (allowed.length > 0) {
+        return reply
+          .status(405)
+          .header('allow', allowed.join(', '))
+          .send(errorBody(405, `method ${request.method} is not allowed on ${trimmed} (allowed: ${allowed.join(', ')})`));
+      }
     }
   });
 

@@ -595,7 +595,8 @@ describe('REST API against the real stack', () => {
       expectError(await call('POST', ROT, { payload: Buffer.from([0xff, 0xfe, 0x00]), headers: { 'content-type': 'application/octet-stream' } }), 415);
       expectError(await call('POST', ROT, { payload: JSON.stringify({ name: 'x'.repeat(70 * 1024) }), headers: json }), 413);
       expectError(await call('PATCH', `${ROT}/${rotationId}`, { payload: JSON.stringify({ description: 'd'.repeat(65 * 1024) }), headers: json }), 413);
-      expectError(await call('PUT', `${ROT}/${rotationId}`), 404);
+      const put = expectError(await call('PUT', `${ROT}/${rotationId}`), 405);
+      expect(put.message).toMatch(/allowed: DELETE, GET, HEAD, PATCH/);
       expect((await stack.ctx.db.pool.query('SELECT count(*)::int AS n FROM rotations')).rows[0].n).toBe(before);
     });
 

@@ -201,3 +201,30 @@ describe('request size limits (real socket)', () => {
     expect(res.body).toMatchObject({ statusCode: 414, error: 'URI Too Long', message: expect.any(String) });
   });
 });
+
+describe('methods', () => {
+  it('a known path with another method → 405 with Allow (before any body is read); an unknown path → 404', async () => {
+    const app = await buildApi({ ctx: emptyCtx(), adminToken: ADMIN });
+    try {
+      const auth = { authorization: `Bearer ${ADMIN}` };
+      const cases: [string, string, number, string | undefined][] = [
+        ['PUT', PROJ, 405, 'GET, HEAD, POST'],
+        ['DELETE', `${PROJ}/`, 405, 'GET, HEAD, POST'],
+        ['QUERY', `${PROJ}/3c90c3cc-0d44-4b50-8888-8dd25736052a`, 405, 'GET, HEAD'],
+        ['TRACE', '/api/status', 405, 'GET, HEAD'],
+        ['PUT', '/api/v2/secret-rotations/postgres-credentials/x/rotate-secrets', 405, 'POST'],
+        ['GET', '/api/v1/nothing-here', 404, undefined],
+        ['PUT', '/api/v1/nothing-here', 404, undefined],
+      ];
+      for (const [method, url, status, allow] of cases) {
+        const r = await app.inject({ method: method as 'PUT', url, headers: auth });
+        expect([method, url, r.statusCode, r.headers.allow], r.body).toEqual([method, url, status, allow]);
+        expect(JSON.parse(r.body)).toMatchObject({ statusCode: status, error: status === 405 ? 'Method Not Allowed' : 'Not Found' });
+      }
+      // Unauthenticated callers learn nothing about which methods exist.
+      expect((await app.inject({ method: 'PUT', url: PROJ })).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
