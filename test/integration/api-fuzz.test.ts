@@ -29,6 +29,7 @@ import { createProject } from '../../src/service/projects.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { createToken } from '../../src/service/tokens.js';
 import { WORKFLOW_TYPE } from '../../src/workflows/rotation-messages.js';
+import { buildLoggedApi } from '../support/api.js';
 import { openTestStack, type TestStack, type TestTarget } from '../support/stack.js';
 
 type Json = Record<string, unknown>;
@@ -434,7 +435,8 @@ describe('REST API fuzz: no 5xx, uniform error bodies, no state change from reje
   beforeAll(async () => {
     stack = await openTestStack();
     await stack.startWorker('worker-api-fuzz');
-    app = await buildApi({ ctx: stack.ctx, adminToken });
+    // Thousands of bad tokens on purpose: the failed-authentication limit would answer most of them with 429.
+    app = await buildLoggedApi('api-fuzz', { ctx: stack.ctx, adminToken, authLimit: false });
     t = await stack.newTarget('fuzz');
     rotationId = (await createRotation(stack.ctx, t.rotationBody({ name: 'fuzz-rotation' }), 'test')).id;
     projectName = (await stack.ctx.db.pool.query('SELECT name FROM projects WHERE id = $1', [t.projectId])).rows[0].name as string;

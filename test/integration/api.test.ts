@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
 import { createToken, revokeToken } from '../../src/service/tokens.js';
 import { rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
+import { buildLoggedApi } from '../support/api.js';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 import { canLogin, openTestStack, type TestStack } from '../support/stack.js';
 
@@ -188,7 +189,7 @@ describe('REST API against the real stack', () => {
   beforeAll(async () => {
     stack = await openTestStack();
     await stack.startWorker('worker-api');
-    app = await buildApi({ ctx: stack.ctx, adminToken });
+    app = await buildLoggedApi('api', { ctx: stack.ctx, adminToken });
     for (const r of ['infisical_user_1', 'infisical_user_2']) {
       const { rowCount } = await stack.admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [r]);
       expect(rowCount, `role ${r} must not exist yet in the test cluster`).toBe(0);
@@ -820,7 +821,7 @@ describe('REST API against the real stack', () => {
   });
 
   it('over a real socket: status, an authenticated call, 401 and an oversize body', async () => {
-    const real = await buildApi({ ctx: stack.ctx, adminToken });
+    const real = await buildLoggedApi('api-socket', { ctx: stack.ctx, adminToken });
     try {
       await real.listen({ port: 0, host: '127.0.0.1' });
       const { port } = real.server.address() as { port: number };

@@ -1,17 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
 import { ServiceError } from '../../src/service/errors.js';
+import { buildLoggedApi } from '../support/api.js';
 import { rememberedPasswords, rememberPasswords } from '../support/passwords.js';
 import { logsDir, openTestStack, type TestStack } from '../support/stack.js';
 
 // DESIGN I3, run last (see vitest.config.ts): every password generated during the run is searched for in
-// every Temporal history, the target server's statement log, the worker logs and the control database.
+// every Temporal history, the target server's statement log, the worker and API logs, every API error body
+// (the API tests record them with test/support/api.ts) and the control database.
 let stack: TestStack;
 let passwords: string[] = [];
 let roleNames: string[] = [];
+const ROT = '/api/v2/secret-rotations/postgres-credentials';
 
 /** Every string in a value, with byte arrays (Temporal payloads) decoded as UTF-8. */
 function strings(value: unknown, out: string[] = []): string[] {
@@ -48,6 +52,24 @@ beforeAll(async () => {
   const other = await stack.newTarget('leak2');
   const bad = await createRotation(stack.ctx, other.rotationBody({ parameters: { username1: other.roles[0], username2: other.roles[1], rotationStatement: statement } }), 'test').catch((e: unknown) => e);
   expect(bad).toBeInstanceOf(ServiceError);
+  await rememberPasswords(stack.ctx.db);
+
+  // The same two failures through the REST API: their error bodies and the server log are recorded in logsDir().
+  const adminToken = randomBytes(32).toString('base64url');
+  const api = await buildLoggedApi('api-leak-audit', { ctx: stack.ctx, adminToken });
+  try {
+    const headers = { authorization: `Bearer ${adminToken}` };
+    // 422 (the login check fails again), or 409 should a rule refuse to rotate this soon: an error body either way.
+    const rotate = await api.inject({ method: 'POST', url: `${ROT}/${created.id}/rotate-secrets`, headers });
+    expect([409, 422], rotate.body).toContain(rotate.statusCode);
+    const third = await stack.newTarget('leak3');
+    const body = third.rotationBody({ parameters: { username1: third.roles[0], username2: third.roles[1], rotationStatement: statement } });
+    const create = await api.inject({ method: 'POST', url: ROT, headers, payload: body });
+    expect(create.statusCode).toBeGreaterThanOrEqual(400);
+    expect(create.statusCode).toBeLessThan(500);
+  } finally {
+    await api.close();
+  }
   await rememberPasswords(stack.ctx.db);
 
   passwords = rememberedPasswords();
@@ -88,9 +110,14 @@ describe('leak audit (I3)', () => {
     expect(hits(log, passwords)).toEqual([]); // …but never a plaintext password
   });
 
-  it('no generated password in worker or test-process logs', () => {
+  it('no generated password in worker, API or test-process logs, nor in any API error body', () => {
     const files = readdirSync(logsDir()).map((f) => path.join(logsDir(), f));
     expect(files.length).toBeGreaterThan(0);
+    // The API's log and error bodies are among them (this file's own API calls at least).
+    const bodies = readFileSync(path.join(logsDir(), 'api-leak-audit-error-bodies.log'), 'utf8');
+    expect(bodies).toMatch(/^POST \/api\/v2\/secret-rotations\/postgres-credentials\/:rotationId\/rotate-secrets (409|422) \{"statusCode"/m);
+    expect(bodies).toMatch(/^POST \/api\/v2\/secret-rotations\/postgres-credentials 4\d\d \{.*not a time/m);
+    expect(readFileSync(path.join(logsDir(), 'api-leak-audit.log'), 'utf8')).toMatch(/"msg":"request completed"/);
     const leaked = files.filter((f) => hits(readFileSync(f, 'utf8'), passwords).length > 0);
     expect(leaked).toEqual([]);
   });
