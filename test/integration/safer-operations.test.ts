@@ -346,7 +346,7 @@ describe('drift check (API)', () => {
     const { id, version } = rows[0] as { id: string; version: number };
     const { aad } = await import('../../src/store/secret-box.js');
     await stack.ctx.db.pool.query('INSERT INTO secret_versions (secret_id, version, value_enc) VALUES ($1, $2, $3)', [
-      id, version + 1, stack.ctx.db.box.seal('edited-by-hand', aad.secretVersion(id, version + 1)),
+      id, version + 1, stack.ctx.db.box.seal(`edited-by-hand-${randomBytes(8).toString('hex')}`, aad.secretVersion(id, version + 1)),
     ]);
     const report = await check();
     expect(report).toMatchObject({ drift: true, mappedSecretsMatchActive: false, slots: [{ loginOk: true }, { loginOk: true }] });
