@@ -48,6 +48,12 @@ export interface RotationState {
    * before this field existed: then `lastRotatedAt` stands in for it.
    */
   inactiveRetiredAt?: string | null;
+  /**
+   * When the last successful rotation was due, if the schedule started it. The interval counts from this
+   * instant, so a rotation that finishes a moment after its rotate-at time does not push the next one a day
+   * later. Null after manual and incident rotations (they count from lastRotatedAt).
+   */
+  lastScheduledFor?: string | null;
 }
 
 /** State of a rotation whose credentials have not been issued yet. */

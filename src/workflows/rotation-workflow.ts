@@ -158,12 +158,14 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     state.updatedAt = iso(Date.now());
     state.nextRotationAt = nextAt();
   };
+  // A scheduled rotation counts from when it was due, not from the moment it finished (see lastScheduledFor).
+  const intervalBase = () => state.lastScheduledFor ?? state.lastRotatedAt;
   const nextAt = () => {
     const next = computeNextRotationAt({
       isAutoRotationEnabled: config.isAutoRotationEnabled,
       rotationInterval: config.rotationInterval,
       rotateAtUtc: config.rotateAtUtc,
-      lastRotatedAt: state.lastRotatedAt ? Date.parse(state.lastRotatedAt) : null,
+      lastRotatedAt: intervalBase() === null ? null : Date.parse(intervalBase()!),
       createdAt: Date.parse(config.createdAt),
       lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,
     });
@@ -363,12 +365,14 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
     return { failure };
   }
 
-  async function rotate(): Promise<void> {
+  /** `dueAt`: the scheduled instant that started this rotation (absent for manual rotations). */
+  async function rotate(dueAt?: string): Promise<void> {
     if (deleted || state.activeIndex === null) return;
     const slot: Slot = state.activeIndex === 0 ? 1 : 0;
     await runRotation(async () => {
       await giveSlotNewPassword(slot, true);
       state.inactiveRetiredAt = iso(Date.now()); // the pair published before is the inactive one from now on
+      state.lastScheduledFor = dueAt ?? null;
       return slot;
     });
   }
@@ -391,6 +395,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
         firstDone = true;
         state.activeIndex = first;
         state.lastRotatedAt = iso(Date.now());
+        state.lastScheduledFor = null;
         state.inactiveRetiredAt = state.lastRotatedAt;
         await giveSlotNewPassword(second, false, actor);
         state.inactiveRetiredAt = null; // the second slot's new password was never published
@@ -453,7 +458,7 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
       // Still due once the lock is ours: an incident rotation or a pause that held the lock may have moved it.
       const stillDue = () => state.nextRotationAt !== null && Date.parse(state.nextRotationAt) <= Date.now();
       await lock.run(async () => {
-        if (!patched('recheck-due-under-lock') || stillDue()) await rotate();
+        if (!patched('recheck-due-under-lock') || stillDue()) await rotate(state.nextRotationAt ?? undefined);
       });
     } else if (!woke && newRunWanted && !lock.busy && allHandlersFinished()) {
       await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });

@@ -137,7 +137,21 @@ describe('schedule', () => {
     expect(target.published()[1]!.slot).toBe(1);
     expect(after.activeIndex).toBe(1);
     expect(Math.abs(Date.parse(after.lastRotatedAt!) - due)).toBeLessThan(MINUTE_MS);
-    expect(after.nextRotationAt).toBe(new Date(nextAt(Date.parse(after.lastRotatedAt!) + 30 * DAY_MS, 3, 30)).toISOString());
+    expect(after.nextRotationAt).toBe(new Date(due + 30 * DAY_MS).toISOString()); // counted from when it was due
+  });
+
+  it('a 1-day interval rotates every day: the interval counts from when a scheduled rotation was due', async () => {
+    const handle = await start({ rotationInterval: 1 });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const firstDue = nextAt(Date.parse(issued.lastRotatedAt!) + DAY_MS, 0, 0);
+    await env.sleep(firstDue + 3 * DAY_MS + HOUR_MS - (await currentTime()));
+    const view = await handle.query(getRotationQuery);
+    expect(target.published()).toHaveLength(1 + 4); // the issue, then one rotation on each of 4 days
+    expect(Math.abs(Date.parse(view.lastRotatedAt!) - (firstDue + 3 * DAY_MS))).toBeLessThan(MINUTE_MS);
+    expect(view.nextRotationAt).toBe(new Date(firstDue + 4 * DAY_MS).toISOString());
+    // A manual rotation counts from when it happened: the next one is a full interval later.
+    const manual = await handle.executeUpdate(rotateUpdate);
+    expect(manual.nextRotationAt).toBe(new Date(nextAt(Date.parse(manual.lastRotatedAt!) + DAY_MS, 0, 0)).toISOString());
   });
 
   it('pause stops it; resume recomputes nextRotationAt from the last rotation', async () => {
