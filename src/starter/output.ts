@@ -2,6 +2,7 @@
  * Pure output formatting and the exit-code contract of the CLI. Nothing here prints or exits.
  */
 import { CommanderError } from 'commander';
+import type { AuditRow } from '../store/audit.js';
 import { redact } from '../domain/errors.js';
 import type { RotationView } from '../domain/rotation-types.js';
 import type { RotationCheck } from '../service/rotation-check.js';
@@ -307,5 +308,12 @@ export function formatTokenTable(ts: readonly TokenView[]): string {
   return formatTable(
     ['ID', 'NAME', 'PROJECT', 'ACTIONS', 'LAST USED', 'STATUS'],
     ts.map((t) => [t.id, t.name, t.projectId ?? '(all)', t.actions.join(','), t.lastUsedAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active']),
+  );
+}
+
+export function formatAuditTable(events: readonly AuditRow[]): string {
+  return formatTable(
+    ['AT', 'ACTION', 'ACTOR', 'ROTATION', 'DETAILS'],
+    events.map((e) => [e.at, e.action, e.actor, e.rotationId ?? '-', JSON.stringify(e.details)]),
   );
 }

@@ -26,6 +26,7 @@ import {
 } from '../service/rotations.js';
 import { checkRotation } from '../service/rotation-check.js';
 import { readFolderSecrets } from '../service/secrets.js';
+import { listAuditEvents } from '../service/audit.js';
 import { createToken, listTokens, revokeToken } from '../service/tokens.js';
 import {
   type ConnectionFlags,
@@ -56,6 +57,7 @@ import {
   formatProject,
   formatProjectTable,
   formatRotation,
+  formatAuditTable,
   formatRotationCheck,
   formatRotationTable,
   formatSecretsTable,
@@ -403,6 +405,18 @@ function buildProgram(session: Session, json: boolean): Command {
       const [secret] = await readFolderSecrets(await session.context(), query, rt.actor);
       if (!secret) throw new CliError('not-found', `key must name an existing secret: ${key} not found`);
       session.print(opts, secret, () => `${secret.secretValue}\n`);
+    });
+
+  // ------------------------------------------------------------------------------------------------- audit
+  const audit = program.command('audit').description('audit events: rotations, failures, config changes, credential and secret reads');
+
+  leaf(audit, 'list', 'list audit events of a project, newest first')
+    .option('--project <uuid>', 'project id')
+    .option('--rotation <uuid>', 'only this rotation')
+    .option('--limit <n>', 'at most this many (1–1000, default 100)')
+    .action(async (opts: JsonOpt & { project?: string; rotation?: string; limit?: string }) => {
+      const events = await listAuditEvents(await session.context(), compact({ projectId: opts.project, rotationId: opts.rotation, limit: opts.limit }));
+      session.print(opts, events, () => formatAuditTable(events));
     });
 
   // ----------------------------------------------------------------------------------------------- project

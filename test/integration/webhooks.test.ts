@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -7,6 +10,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../src/not
 import { ServiceError } from '../../src/service/errors.js';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
 import { listAudit } from '../../src/store/audit.js';
+import { runCli } from '../support/cli.js';
 import { rememberPasswords } from '../support/passwords.js';
 import { openTestStack, type TestStack, type TestTarget } from '../support/stack.js';
 
@@ -95,6 +99,16 @@ it('a failed rotation sends a signed rotation.failed webhook (retried after a 50
   } finally {
     await api.close();
   }
+
+  // …and through the CLI.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pg-rotator-audit-'));
+  const cli = await runCli(['audit', 'list', '--project', target.projectId, '--rotation', created.id, '--limit', '3', '--json'], { dataDir });
+  expect(cli.code, cli.stderr).toBe(0);
+  expect((JSON.parse(cli.stdout) as { action: string }[]).map((e) => e.action)).toEqual(['rotation.recovered', 'rotation.published', 'rotation.failed']);
+  const badLimit = await runCli(['audit', 'list', '--project', target.projectId, '--limit', 'many'], { dataDir });
+  expect(badLimit.code).toBe(2);
+  expect(badLimit.stderr).toContain('limit');
+  await rm(dataDir, { recursive: true, force: true });
 
   // No password in any delivery.
   const passwords = await rememberPasswords(stack.ctx.db);
