@@ -20,6 +20,12 @@
  * publish times of the versions: it is a *violation* unless the role's password had been replaced by a
  * statement logged after version k+1 was published. The statement log is also audited as a whole: no
  * `ALTER ROLE … PASSWORD` may give the role of the published pair a password other than the published one.
+ *
+ * Leak audit (DESIGN I3), after the run and before the servers and logs are removed: every password the control
+ * database knows (all credentials, all versions of the mapped password secret, the connection's admin password)
+ * and every password the clients were served is searched for in every workflow history of the Temporal server
+ * (payloads decoded), the target's and the control cluster's statement logs, the Temporal server's log, the
+ * worker and API logs, the bodies of the API's error responses, every row of the control database and the report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +34,7 @@ import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
-import { scramVerifierMatches } from '../../src/domain/scram.js';
+import { scramSha256Verifier, scramVerifierMatches } from '../../src/domain/scram.js';
 import { type LocalStack, startLocalStack } from '../../src/infra/local-stack.js';
 import { dataDir, projectRoot } from '../../src/infra/paths.js';
 import { type LocalCluster, startLocalCluster, stopLocalCluster } from '../../src/infra/postgres-cluster.js';
@@ -38,6 +44,7 @@ import { openServiceContext, type ServiceContext } from '../../src/service/conte
 import { createProject } from '../../src/service/projects.js';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
+import { LeakScanner, storedPasswords } from '../support/leak-scan.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options and report
@@ -161,6 +168,27 @@ export interface ChaosReport {
   violations: { what: string; timeline: string }[];
   /** For information: the timeline around the first rejection that I2 allows, if any. */
   exampleAllowedRejection: string | null;
+  /** DESIGN I3 over this run's servers (null only when the run failed before it could be audited). */
+  leakAudit: LeakAudit | null;
+}
+
+export interface LeakAudit {
+  /** Distinct passwords searched for (generated ones, the connection's admin password, those the clients were served). */
+  passwords: number;
+  /** Workflow runs whose whole history was searched. */
+  histories: number;
+  /** Log files searched: target and control cluster, Temporal server, every worker and API process. */
+  logFiles: number;
+  apiErrorBodies: number;
+  controlDbRows: number;
+  bytesScanned: number;
+  /** Must be 0. */
+  hits: number;
+  /** Where each hit was, with the password's fingerprint (first 4 characters and length), never the password. */
+  hitDetails: { where: string; password: string }[];
+  /** Why the audit cannot be trusted (nothing to search, a source missing, the history scan not reading payloads): must be empty. */
+  problems: string[];
+  ms: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -494,6 +522,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let apiBase = '';
   const adminToken = randomBytes(36).toString('base64url');
   const versions = new Map<number, Version>();
+  // For the leak audit: every password the API served, and the body of every API error response.
+  const servedPasswords = new Set<string>();
+  const apiErrorBodies: { what: string; body: string }[] = [];
 
   try {
     // ---- servers ------------------------------------------------------------------------------------------
@@ -533,7 +564,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await targetAdmin.query('ALTER SYSTEM SET log_disconnections = on');
     await targetAdmin.query('SELECT pg_reload_conf()');
     await targetAdmin.query(`CREATE DATABASE ${q(TARGET_DB)}`);
-    await targetAdmin.query(`CREATE ROLE ${q(ADMIN_ROLE)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
+    // As a SCRAM verifier, so that the statement log holds no plaintext: the leak audit searches it for this password too.
+    await targetAdmin.query(`CREATE ROLE ${q(ADMIN_ROLE)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(scramSha256Verifier(adminPassword))}`);
     const { rows: ver } = await targetAdmin.query(`SELECT current_setting('server_version_num')::int AS v`);
     for (const role of APP_ROLES) {
       await targetAdmin.query(`CREATE ROLE ${q(role)} LOGIN PASSWORD 'temporary_password'`);
@@ -652,7 +684,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         if (!res.ok) {
           apiStats.errorResponses += 1;
           note('api', `GET secrets answered ${res.status}`);
-          await res.text().catch(() => '');
+          const text = await res.text().catch((err: unknown) => `(body unreadable: ${errMessage(err)})`);
+          apiErrorBodies.push({ what: `GET /api/v3/secrets/raw ${res.status} at +${((t0 - started) / 1000).toFixed(3)}s`, body: text });
           return null;
         }
         const body = (await res.json()) as { secrets: { secretKey: string; secretValue: string; version: number }[] };
@@ -664,6 +697,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           return null;
         }
         apiStats.okTimes.push(Date.now() - t0);
+        servedPasswords.add(p.secretValue);
         return { user: u.secretValue, password: p.secretValue, version: p.version, userVersion: u.version };
       } catch {
         apiStats.unavailable.push(Date.now());
@@ -1098,7 +1132,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
     const targetLog = TargetLog.parse(await readFile(targetCluster.logFile, 'utf8'), ADMIN_ROLE);
 
-    return analyse({
+    const report = analyse({
       seed,
       started,
       opts,
@@ -1120,6 +1154,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       proberRate: Math.round((logins.filter((l) => l.client === 'prober').length / Math.max(1, loopEnd - loopStart)) * 10_000) / 10,
       proberSkippedTicks,
     });
+
+    // ---- leak audit (I3), before the servers and their logs go ----
+    progress('leak audit');
+    await Promise.allSettled([workerChild.stop(), apiChild.stop()]); // their logs complete
+    report.leakAudit = await auditLeaks({
+      service,
+      control: controlPool,
+      servedPasswords,
+      apiErrorBodies,
+      logFiles: [
+        { file: targetCluster.logFile, name: 'target cluster log' },
+        { file: stack.pgLogFile ?? path.join(dir, 'pg', 'postgres.log'), name: 'control cluster log' },
+        { file: path.join(dir, 'temporal.log'), name: 'Temporal server log' },
+        ...(await readdir(logsDir)).sort().map((f) => ({ file: path.join(logsDir, f), name: `logs/${f}` })),
+      ],
+      targetLogHasVerifiers: targetLog.alters.length > 0,
+      reportText: JSON.stringify(report),
+    });
+    const la = report.leakAudit;
+    progress(`leak audit: ${la.passwords} passwords, ${la.histories} histories, ${la.logFiles} log files, ${formatBytes(la.bytesScanned)} in ${formatMs(la.ms)}: ${la.hits} hits`);
+    return report;
   } catch (err) {
     aborted ??= `the run failed: ${errMessage(err)}`;
     progress(aborted);
@@ -1378,7 +1433,85 @@ function analyse(input: AnalysisInput): ChaosReport {
     exampleAllowedRejection: firstAllowed
       ? buildTimeline(input, firstAllowed.t0, `${firstAllowed.client} login with v${firstAllowed.version} rejected (allowed by I2)`, firstAllowed.client)
       : null,
+    leakAudit: null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Leak audit
+
+interface LeakAuditInput {
+  service: ServiceContext;
+  control: pg.Pool;
+  servedPasswords: Set<string>;
+  apiErrorBodies: { what: string; body: string }[];
+  logFiles: { file: string; name: string }[];
+  targetLogHasVerifiers: boolean;
+  /** The report itself (it is printed, and may be written to a file). */
+  reportText: string;
+}
+
+async function auditLeaks(input: LeakAuditInput): Promise<LeakAudit> {
+  const t0 = Date.now();
+  const problems: string[] = [];
+  const stage = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      problems.push(`${what} failed: ${errMessage(err).slice(0, 200)}`);
+      return undefined;
+    }
+  };
+  const stored = await stage('reading the stored passwords', () => storedPasswords(input.service.db));
+  const generated = new Set(stored?.generated ?? []);
+  const passwords = new Set([...generated, ...(stored?.connections ?? []), ...input.servedPasswords]);
+  if (generated.size === 0) problems.push('the control database holds no generated password to search for');
+  if (!stored?.connections.length) problems.push("the connection's admin password was not found");
+  const unknown = [...input.servedPasswords].filter((p) => !generated.has(p)).length;
+  if (stored && unknown > 0) problems.push(`${unknown} password(s) the API served are not in the control database`);
+  const scanner = new LeakScanner(passwords);
+  // Canary: a scanner of its own must find every one of them in a text made of them (a search that finds nothing proves nothing).
+  const canary = new LeakScanner(passwords);
+  canary.scan('canary', [...passwords].map((p) => `x ${p} y`).join('\n'));
+  if (canary.hits.length !== passwords.size) problems.push(`the scanner found ${canary.hits.length} of ${passwords.size} passwords planted in a canary text`);
+
+  const temporal = await stage('the Temporal history scan', () => scanner.scanTemporalHistories(input.service.temporal, { markers: [...APP_ROLES] }));
+  if (temporal) {
+    if (temporal.histories === 0) problems.push('the Temporal server lists no workflow');
+    // The workflow inputs carry the role names: not finding them means the scan does not read the payloads.
+    else if (temporal.markersFound.length === 0) problems.push(`no Temporal history mentions ${APP_ROLES.join(' or ')}: the scan does not read the payloads`);
+  }
+  const files = await stage('the log file scan', () => scanner.scanFiles(input.logFiles));
+  for (const name of files?.missing ?? []) problems.push(`${name} is missing`);
+  if (!input.logFiles.some((f) => f.name.startsWith('logs/worker-')) || !input.logFiles.some((f) => f.name.startsWith('logs/api-'))) {
+    problems.push('no worker or no API log file to search');
+  }
+  if (!input.targetLogHasVerifiers) problems.push('the target log shows no ALTER ROLE … PASSWORD: is log_statement=all in effect?');
+  for (const b of input.apiErrorBodies) scanner.scan(`API error body (${b.what})`, b.body);
+  const db = await stage('the control database scan', () => scanner.scanControlDb(input.control));
+  scanner.scan('the chaos report', input.reportText);
+
+  return {
+    passwords: passwords.size,
+    histories: temporal?.histories ?? 0,
+    logFiles: files?.scanned ?? 0,
+    apiErrorBodies: input.apiErrorBodies.length,
+    controlDbRows: db?.rows ?? 0,
+    bytesScanned: scanner.bytesScanned,
+    hits: scanner.hits.length,
+    hitDetails: scanner.hits.map((h) => ({ where: h.where, password: h.secret })),
+    problems,
+    ms: Date.now() - t0,
+  };
+}
+
+const formatBytes = (n: number): string => (n < 1 << 20 ? `${(n / 1024).toFixed(0)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
+
+/** Why the leak audit fails the run (each hit, or why the audit cannot be trusted), one line each; empty when it passes. */
+export function leakAuditFailures(r: ChaosReport): string[] {
+  const a = r.leakAudit;
+  if (!a) return ['the leak audit did not run'];
+  return [...a.hitDetails.map((h) => `LEAK: password ${h.password} found in ${h.where}`), ...a.problems.map((p) => `leak audit: ${p}`)];
 }
 
 /** Human-readable report (what `npm run test:chaos` prints). */
@@ -1407,6 +1540,10 @@ export function formatReport(r: ChaosReport): string {
     `  unexpected exits           ${r.faults.unexpectedExits.length ? r.faults.unexpectedExits.join('; ') : 'none'}`,
     `  statement log              ${r.statementLog.alterRolePassword} ALTER ROLE … PASSWORD; ${r.statementLog.publishedRoleChanged} changed the published role's password`,
     `  final mapped pair          ${r.finalPairLogsIn === null ? 'unknown' : r.finalPairLogsIn ? 'logs in' : 'DOES NOT LOG IN'}`,
+    r.leakAudit
+      ? `  leak audit (I3)            ${r.leakAudit.hits} hits; ${r.leakAudit.passwords} passwords searched in ${r.leakAudit.histories} Temporal histories, ${r.leakAudit.logFiles} log files, ${r.leakAudit.apiErrorBodies} API error bodies, ${r.leakAudit.controlDbRows} control-database rows (${formatBytes(r.leakAudit.bytesScanned)} in ${formatMs(r.leakAudit.ms)})`
+      : '  leak audit (I3)            not run',
+    ...(r.leakAudit ? leakAuditFailures(r).map((l) => `      ${l}`) : []),
   ];
   for (const v of r.violations) lines.push('', `VIOLATION: ${v.what}`, v.timeline);
   return lines.join('\n');

@@ -1,13 +1,14 @@
 /**
  * `npm run test:chaos`: the full chaos run (≥ 100 rotations, 12 worker kills, 2 target restarts, 2 Temporal
  * restarts, 2 API kills), printed as a report. Exit code 1 on any authentication failure that breaks I1/I2
- * (or another invariant violation), 2 when the run could not finish.
+ * (or another invariant violation) and on any generated password found by the leak audit (I3) — or a leak audit
+ * that could not be trusted —, 2 when the run could not finish.
  *
  * Overrides: CHAOS_ROTATIONS, CHAOS_WORKER_KILLS, CHAOS_TARGET_RESTARTS, CHAOS_TEMPORAL_RESTARTS,
  * CHAOS_API_KILLS, CHAOS_SEED, CHAOS_KEEP_DIR=1 (keep logs and data), CHAOS_JSON=<file> (write the report).
  */
 import { writeFile } from 'node:fs/promises';
-import { formatReport, runChaos } from './chaos.js';
+import { formatReport, leakAuditFailures, runChaos } from './chaos.js';
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -39,7 +40,9 @@ try {
   });
   console.log(`\n${formatReport(report)}`);
   if (process.env.CHAOS_JSON) await writeFile(process.env.CHAOS_JSON, JSON.stringify(report, null, 2));
-  const failed = report.logins.authFailures > 0 || report.violations.length > 0;
+  const leaks = leakAuditFailures(report);
+  if (leaks.length > 0) console.error(`\nleak audit failed:\n${leaks.map((l) => `  ${l}`).join('\n')}`);
+  const failed = report.logins.authFailures > 0 || report.violations.length > 0 || leaks.length > 0;
   process.exit(failed ? 1 : report.aborted ? 2 : 0);
 } catch (err) {
   console.error(err);
