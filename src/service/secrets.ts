@@ -12,7 +12,13 @@ export const secretQuerySchema = z.strictObject({
   environment: slugSchema,
   secretPath: secretPathSchema.default('/'),
   key: z.string().min(1).max(255).optional(),
-  version: z.coerce.number().int().positive({ error: 'must be a positive integer' }).optional(),
+  // Versions are stored as PostgreSQL integers: a larger number can name no version (and must not reach SQL).
+  version: z.coerce
+    .number()
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' })
+    .max(2_147_483_647, { error: 'must be a positive integer of at most 2147483647' })
+    .optional(),
 });
 
 /** Reads mapped secrets (latest versions, or one version of one key). Every read is audited. */

@@ -663,6 +663,13 @@ describe('REST API against the real stack', () => {
       expectError(await call('GET', `${SECRETS}/NOPE?${q}`), 404, 'key');
       expectError(await call('GET', `${SECRETS}/POSTGRES_DB_USERNAME?${q}&version=0`), 400, 'version');
       expectError(await call('GET', `${SECRETS}/POSTGRES_DB_USERNAME?${q}&version=abc`), 400, 'version');
+      // Past the integer column (found by Schemathesis: it was a 500 from PostgreSQL's "out of range").
+      expectError(await call('GET', `${SECRETS}/POSTGRES_DB_USERNAME?${q}&version=48456257669`), 400, 'version');
+      expectError(await call('GET', `${SECRETS}/POSTGRES_DB_USERNAME?${q}&version=2147483647`), 404, 'key');
+      // NUL cannot be stored in PostgreSQL text, so it names nothing; it is refused before it reaches SQL (was a 500).
+      expectError(await call('GET', `${SECRETS}/a%00b?${q}`), 400, 'secretName');
+      expectError(await call('GET', `${ROT}/rotation-name/a%00?${q}`), 400, 'name');
+      expectError(await call('GET', `${SECRETS}?${q}&secretPath=%2F&environment=d%00v`), 400, 'environment');
       expectError(await call('GET', `${SECRETS}?projectId=${projectId}`), 400, 'environment');
       expectError(await call('GET', `${SECRETS}?projectId=${projectId}&environment=nowhere`), 404, 'environment');
       expectError(await call('GET', `${SECRETS}?projectId=${randomUUID()}&environment=dev`), 404, 'projectId');
