@@ -96,6 +96,7 @@ describe('leak audit (I3)', () => {
       sawRoleName ||= roleNames.some((r) => text.includes(r));
       found.push(...hits(text, passwords).map(() => `${wf.workflowId}/${wf.runId}`));
     }
+    console.log(`[leak-audit] ${passwords.length} generated passwords searched in ${workflows} workflow histories: ${found.length} hits`);
     expect(workflows).toBeGreaterThan(0);
     expect(sawRoleName).toBe(true); // proves the scan reads payloads: role names are in the workflow input
     expect(found).toEqual([]);
@@ -107,6 +108,7 @@ describe('leak audit (I3)', () => {
     const log = readFileSync(file, 'utf8');
     expect(log).toContain('SCRAM-SHA-256$'); // the verifiers were sent and logged…
     expect(log).toMatch(/STATEMENT: {2}ALTER ROLE .* VALID UNTIL 'not a time'/); // …including the failed statement
+    console.log(`[leak-audit] target server log, ${log.length} bytes: ${hits(log, passwords).length} hits`);
     expect(hits(log, passwords)).toEqual([]); // …but never a plaintext password
   });
 
@@ -119,11 +121,12 @@ describe('leak audit (I3)', () => {
     expect(bodies).toMatch(/^POST \/api\/v2\/secret-rotations\/postgres-credentials 4\d\d \{.*not a time/m);
     expect(readFileSync(path.join(logsDir(), 'api-leak-audit.log'), 'utf8')).toMatch(/"msg":"request completed"/);
     const leaked = files.filter((f) => hits(readFileSync(f, 'utf8'), passwords).length > 0);
+    console.log(`[leak-audit] ${files.length} log files (worker, API, API error bodies): ${leaked.length} with hits`);
     expect(leaked).toEqual([]);
   });
 
   it('no generated password in the control database outside encrypted columns', async () => {
-    const tables = ['folders', 'connections', 'rotations', 'credentials', 'secrets', 'secret_versions', 'audit_events'];
+    const tables = ['folders', 'connections', 'rotations', 'credentials', 'secrets', 'secret_versions', 'audit_events', 'webhook_deliveries', 'api_tokens', 'projects'];
     for (const table of tables) {
       const { rows } = await stack.ctx.db.pool.query(`SELECT row_to_json(t)::text AS row FROM ${pg.escapeIdentifier(table)} t`);
       const text = rows.map((r) => r.row as string).join('\n');
