@@ -9,24 +9,19 @@
  * so the times include HTTP, authentication, validation, the database query and JSON serialisation.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
+import { openBenchStack } from './bench-stack.js';
 import { buildApi } from '../src/api/server.js';
-import { loadConfig } from '../src/config.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { RotationState } from '../src/domain/rotation-types.js';
 import { computeNextRotationAt } from '../src/domain/schedule.js';
-import { startLocalStack } from '../src/infra/local-stack.js';
-import { dataDir } from '../src/infra/paths.js';
 import { addConnection } from '../src/service/connections.js';
-import { openServiceContext } from '../src/service/context.js';
+import type { openServiceContext } from '../src/service/context.js';
 import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation, deleteRotation } from '../src/service/rotations.js';
 import { withTransaction } from '../src/store/db.js';
 import { ensureFolder, insertRotation, saveRotationState } from '../src/store/rotations.js';
-import { startWorker } from '../src/worker/build-worker.js';
 
 const ROTATIONS = Number(process.env.ROTATIONS ?? 1000);
 const REQUESTS = Number(process.env.LIST_REQUESTS ?? 30);
@@ -71,17 +66,7 @@ function countTemporalCalls(client: Awaited<ReturnType<typeof openServiceContext
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const stack = await startLocalStack({ dir: path.join(dataDir(), 'bench-list'), fresh: true });
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: stack.databaseUrl,
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    ROTATOR_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-  });
-  const worker = await startWorker(config);
-  const ctx = await openServiceContext(config);
+  const { stack, ctx, close } = await openBenchStack('bench-list');
   const adminToken = randomBytes(32).toString('base64url');
   const app = await buildApi({ ctx, adminToken });
   let realId = '';
@@ -228,9 +213,7 @@ async function main(): Promise<void> {
   } finally {
     if (realId) await deleteRotation(ctx, realId, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'bench').catch(() => {});
     await app.close().catch(() => {});
-    await worker.shutdown().catch(() => {});
-    await ctx.close().catch(() => {});
-    await stack.stop();
+    await close();
   }
 }
 

@@ -6,23 +6,17 @@
  *   npm run bench            (ROTATIONS=50 by default)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
+import { openBenchStack } from './bench-stack.js';
 import { createActivities } from '../src/activities/index.js';
 import { TargetPools } from '../src/activities/target-pools.js';
-import { loadConfig } from '../src/config.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { Slot } from '../src/domain/rotation-types.js';
-import { startLocalStack } from '../src/infra/local-stack.js';
-import { dataDir } from '../src/infra/paths.js';
 import { addConnection } from '../src/service/connections.js';
-import { openServiceContext } from '../src/service/context.js';
 import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation, rotateRotation } from '../src/service/rotations.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
-import { startWorker } from '../src/worker/build-worker.js';
 
 const N = Number(process.env.ROTATIONS ?? 50);
 const WARMUP = 3;
@@ -39,17 +33,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const stack = await startLocalStack({ dir: path.join(dataDir(), 'bench'), fresh: true });
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: stack.databaseUrl,
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    ROTATOR_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-  });
-  const worker = await startWorker(config);
-  const ctx = await openServiceContext(config);
+  const { stack, config, ctx, close } = await openBenchStack('bench');
   try {
     // Target: four roles (two per rotation) and a CREATEROLE admin, on database "bench".
     const q = pg.escapeIdentifier;
@@ -130,9 +114,7 @@ async function main(): Promise<void> {
       `ratio Temporal/direct: p50 ${(percentile(t, 50) / percentile(d, 50)).toFixed(2)}x   p95 ${(percentile(t, 95) / percentile(d, 95)).toFixed(2)}x   (goal: p50 ≤ 2.0x)`,
     );
   } finally {
-    await worker.shutdown().catch(() => {});
-    await ctx.close().catch(() => {});
-    await stack.stop();
+    await close();
   }
 }
 

@@ -9,7 +9,7 @@ import { buildApi } from '../../src/api/server.js';
 import { createToken, revokeToken } from '../../src/service/tokens.js';
 import { rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
 import { buildLoggedApi } from '../support/api.js';
-import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
+import { expectSeedShape, SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 import { canLogin, openTestStack, type TestStack } from '../support/stack.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,48 +25,6 @@ const ROT = '/api/v2/secret-rotations/postgres-credentials';
 const CONN = '/api/v1/app-connections/postgres';
 const PROJ = '/api/v1/projects';
 const SECRETS = '/api/v3/secrets/raw';
-
-/** The seed's sample response (`secretRotation`); the values are JSON-type examples, every key must be present. */
-const SEED_SAMPLE_RESPONSE: Json = {
-  id: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  name: 'my-pg-rotation',
-  description: 'my database credentials rotation',
-  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-  isAutoRotationEnabled: true,
-  activeIndex: 0,
-  folderId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  connectionId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  createdAt: '2023-11-07T05:31:56Z',
-  updatedAt: '2023-11-07T05:31:56Z',
-  rotationInterval: 30,
-  rotationStatus: 'success',
-  lastRotationAttemptedAt: '2023-11-07T05:31:56Z',
-  lastRotatedAt: '2023-11-07T05:31:56Z',
-  lastRotationJobId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  nextRotationAt: '2023-11-07T05:31:56Z',
-  connection: { app: 'postgres', name: 'my-pg-connection', id: '3c90c3cc-0d44-4b50-8888-8dd25736052a' },
-  environment: { slug: 'dev', name: 'Development', id: '3c90c3cc-0d44-4b50-8888-8dd25736052a' },
-  projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  folder: { id: '3c90c3cc-0d44-4b50-8888-8dd25736052a', path: '/' },
-  rotateAtUtc: { hours: 0, minutes: 0 },
-  lastRotationMessage: null,
-  type: 'postgres-credentials',
-  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
-};
-
-/** Every key path of the sample is present with a value of the same JSON type (a null example allows null only). */
-function expectSeedShape(actual: Json, sample: Json = SEED_SAMPLE_RESPONSE, prefix = ''): void {
-  for (const [key, example] of Object.entries(sample)) {
-    const where = `${prefix}${key}`;
-    expect(actual, `missing ${where}`).toHaveProperty([key]);
-    const value = actual[key];
-    if (example === null) expect(value, where).toBeNull();
-    else if (typeof example === 'object') {
-      expect(value, where).toBeTypeOf('object');
-      expectSeedShape(value as Json, example as Json, `${where}.`);
-    } else expect(typeof value, where).toBe(typeof example);
-  }
-}
 
 const isIso = (s: unknown) => typeof s === 'string' && !Number.isNaN(Date.parse(s)) && /^\d{4}-\d\d-\d\dT/.test(s);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

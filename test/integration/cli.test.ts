@@ -9,6 +9,7 @@ import { projectRoot } from '../../src/infra/paths.js';
 import { createProject } from '../../src/service/projects.js';
 import { deleteRotation, getRotationView } from '../../src/service/rotations.js';
 import { runCli as runCliIn, type CliOptions, type CliResult } from '../support/cli.js';
+import { expectSeedShape } from '../support/seed-sample.js';
 import { canLogin, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
 
 let dataDir = '';
@@ -25,49 +26,6 @@ function okJson<T = Record<string, unknown>>(r: CliResult): T {
   expect(r.stderr, 'stderr').toBe('');
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as T;
-}
-
-/** The seed's sample response (`secretRotation`), values only as type examples: every key must be present. */
-const SEED_SAMPLE_RESPONSE = {
-  id: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  name: 'my-pg-rotation',
-  description: 'my database credentials rotation',
-  secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-  isAutoRotationEnabled: true,
-  activeIndex: 0,
-  folderId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  connectionId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  createdAt: '2023-11-07T05:31:56Z',
-  updatedAt: '2023-11-07T05:31:56Z',
-  rotationInterval: 30,
-  rotationStatus: 'success',
-  lastRotationAttemptedAt: '2023-11-07T05:31:56Z',
-  lastRotatedAt: '2023-11-07T05:31:56Z',
-  lastRotationJobId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  nextRotationAt: '2023-11-07T05:31:56Z',
-  connection: { app: 'postgres', name: 'my-pg-connection', id: '3c90c3cc-0d44-4b50-8888-8dd25736052a' },
-  environment: { slug: 'dev', name: 'Development', id: '3c90c3cc-0d44-4b50-8888-8dd25736052a' },
-  projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  folder: { id: '3c90c3cc-0d44-4b50-8888-8dd25736052a', path: '/' },
-  rotateAtUtc: { hours: 0, minutes: 0 },
-  lastRotationMessage: null,
-  type: 'postgres-credentials',
-  parameters: { username1: 'infisical_user_1', username2: 'infisical_user_2' },
-};
-
-/** Every key path of the sample, with a value of the same JSON type (null in the sample allows string|null). */
-function expectSeedShape(actual: Record<string, unknown>, sample: Record<string, unknown> = SEED_SAMPLE_RESPONSE, prefix = ''): void {
-  for (const [key, example] of Object.entries(sample)) {
-    const where = `${prefix}${key}`;
-    expect(actual, `missing ${where}`).toHaveProperty([key]);
-    const value = actual[key];
-    if (example !== null && typeof example === 'object') {
-      expect(value, where).toBeTypeOf('object');
-      expectSeedShape(value as Record<string, unknown>, example as Record<string, unknown>, `${where}.`);
-    } else if (example !== null) {
-      expect(typeof value, where).toBe(typeof example);
-    }
-  }
 }
 
 describe('pg-rotator CLI against the real stack', () => {
@@ -106,7 +64,7 @@ describe('pg-rotator CLI against the real stack', () => {
     const [fromFlags, fromFile] = await Promise.all([runCli(flags), runCli(['rotation', 'create', '--file', seedFile, '--json'])]);
 
     const va = okJson(fromFlags);
-    expectSeedShape(va);
+    expectSeedShape(va, { nullAllowsAny: true });
     expect(va).toMatchObject({
       name: 'cli-rotation',
       projectId: a.projectId,
@@ -123,7 +81,7 @@ describe('pg-rotator CLI against the real stack', () => {
     rotationA = va.id as string;
 
     const vb = okJson(fromFile);
-    expectSeedShape(vb);
+    expectSeedShape(vb, { nullAllowsAny: true });
     expect(vb).toMatchObject({ name: 'my-pg-rotation', projectId: b.projectId, activeIndex: 0, rotationStatus: 'success' });
     rotationB = vb.id as string;
 

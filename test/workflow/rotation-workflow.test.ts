@@ -1,7 +1,6 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
   deleteUpdate,
@@ -14,51 +13,23 @@ import {
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
 import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
+import { startTimeSkippingWorker, type TimeSkippingWorker } from '../support/time-skipping.js';
 
 // Workflow logic on Temporal's time-skipping test server: day-long sleeps take milliseconds.
 let env: TestWorkflowEnvironment;
 let target: FakeTarget;
 // Workflows of earlier tests keep running (and rotating as time skips): each rotation id has its own fake.
 const targets = new Map<string, FakeTarget>();
-let worker: Worker;
-let running: Promise<void>;
+let harness: TimeSkippingWorker | undefined;
 let seq = 0;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
-  });
-  // One worker for the file; each call is routed to the FakeTarget of its rotation id.
-  const proxy = new Proxy({} as ReturnType<FakeTarget['activities']>, {
-    get:
-      (_t, name: string) =>
-      (input: { rotationId: string }, ...rest: unknown[]) =>
-        (targets.get(input.rotationId)!.activities() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: {
-      preflight: proxy.preflight,
-      stagePassword: proxy.stagePassword,
-      applyPassword: proxy.applyPassword,
-      verifyLogin: proxy.verifyLogin,
-      publish: proxy.publish,
-      recordState: proxy.recordState,
-      saveConfig: proxy.saveConfig,
-      revokeCredentials: proxy.revokeCredentials,
-      removeRotation: proxy.removeRotation,
-    },
-  });
-  running = worker.run();
+  harness = await startTimeSkippingWorker(targets, 'WARN');
+  env = harness.env;
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await harness?.shutdown();
 });
 
 /** Starts a rotation at the test server's current time and waits for its credentials to be issued. */

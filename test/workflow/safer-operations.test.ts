@@ -1,9 +1,8 @@
 // "Safer operations" in the workflow, on Temporal's time-skipping test server with fake activities: the minimum
 // overlap (the `rotate` update's validator), and the incident rotation (`rotateBoth`) ordering.
 import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationView } from '../../src/domain/rotation-types.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
@@ -19,47 +18,20 @@ import {
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
 import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
+import { startTimeSkippingWorker, type TimeSkippingWorker } from '../support/time-skipping.js';
 
 let env: TestWorkflowEnvironment;
 const targets = new Map<string, FakeTarget>();
-let worker: Worker;
-let running: Promise<void>;
+let harness: TimeSkippingWorker | undefined;
 let seq = 0;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
-  });
-  const proxy = new Proxy({} as ReturnType<FakeTarget['activities']>, {
-    get:
-      (_t, name: string) =>
-      (input: { rotationId: string }, ...rest: unknown[]) =>
-        (targets.get(input.rotationId)!.activities() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: {
-      preflight: proxy.preflight,
-      stagePassword: proxy.stagePassword,
-      applyPassword: proxy.applyPassword,
-      verifyLogin: proxy.verifyLogin,
-      publish: proxy.publish,
-      recordState: proxy.recordState,
-      saveConfig: proxy.saveConfig,
-      revokeCredentials: proxy.revokeCredentials,
-      removeRotation: proxy.removeRotation,
-    },
-  });
-  running = worker.run();
+  harness = await startTimeSkippingWorker(targets, 'ERROR');
+  env = harness.env;
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await harness?.shutdown();
 });
 
 async function start(overrides: Parameters<typeof sampleConfig>[0] = {}): Promise<{ handle: WorkflowHandle; target: FakeTarget; issued: RotationView }> {

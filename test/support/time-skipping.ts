@@ -1,0 +1,60 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { TASK_QUEUE } from '../../src/workflows/rotation-workflow.js';
+import type { FakeTarget } from './fake-activities.js';
+
+export interface TimeSkippingWorker {
+  env: TestWorkflowEnvironment;
+  /** Stops the worker, waits for it, and tears the test server down. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Temporal's time-skipping test server (day-long sleeps take milliseconds) and one worker for the file, whose
+ * activity calls are each routed to the FakeTarget of their rotation id (workflows of earlier tests keep running).
+ */
+export async function startTimeSkippingWorker(targets: Map<string, FakeTarget>, logLevel: LogLevel): Promise<TimeSkippingWorker> {
+  Runtime.install({ logger: new DefaultLogger(logLevel) });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  try {
+    const proxy = new Proxy({} as ReturnType<FakeTarget['activities']>, {
+      get:
+        (_t, name: string) =>
+        (input: { rotationId: string }, ...rest: unknown[]) =>
+          (targets.get(input.rotationId)!.activities() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(input, ...rest),
+    });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: {
+        preflight: proxy.preflight,
+        stagePassword: proxy.stagePassword,
+        applyPassword: proxy.applyPassword,
+        verifyLogin: proxy.verifyLogin,
+        publish: proxy.publish,
+        recordState: proxy.recordState,
+        saveConfig: proxy.saveConfig,
+        revokeCredentials: proxy.revokeCredentials,
+        removeRotation: proxy.removeRotation,
+      },
+    });
+    running = worker.run();
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  return {
+    env,
+    shutdown: async () => {
+      worker?.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
