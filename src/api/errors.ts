@@ -1,34 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { redact } from '../domain/errors.js';
-import { HTTP_STATUS, ServiceError, type ErrorDetail } from '../service/errors.js';
+import { type ErrorBody, type ErrorDetail, HTTP_STATUS, ServiceError } from '../service/errors.js';
 import { AuthError } from '../service/tokens.js';
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  details?: ErrorDetail[];
-}
-
 export function errorBody(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
-  return { statusCode, error: REASONS[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
 }
 
 /**

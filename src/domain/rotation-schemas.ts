@@ -612,9 +612,13 @@ export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
+/** One broken rule: the field path, the rule ("must …") and both together as a sentence. */
+export const errorDetailSchema = z.object({ field: z.string(), rule: z.string(), message: z.string() });
+export type ErrorDetail = z.output<typeof errorDetailSchema>;
+
 export interface FormattedValidationError {
   message: string;
-  details: { field: string; rule: string; message: string }[];
+  details: ErrorDetail[];
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
