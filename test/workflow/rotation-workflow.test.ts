@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType, findFailure } from '../../src/domain/failures.js';
@@ -79,15 +79,18 @@ describe('issue on create', () => {
     target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now }));
     target.preflightFailure = 'role "app_user_2" does not exist. To fix: CREATE ROLE "app_user_2" LOGIN;';
     targets.set('rot-fail', target);
-    const handle = await env.client.workflow.start(postgresCredentialsRotation, {
+    // As the service does: the update comes with the start, so the first workflow task already has it.
+    const startWorkflowOperation = new WithStartWorkflowOperation(postgresCredentialsRotation, {
       workflowId: `wf-fail-${Date.now()}`,
       taskQueue: TASK_QUEUE,
       args: [{ rotationId: 'rot-fail', config: target.config }],
+      workflowIdConflictPolicy: 'FAIL',
     });
-    const err = await handle.executeUpdate(issuedUpdate).catch((e: unknown) => e);
+    const err = await env.client.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(findFailure(err, FailureType.IssueFailed)?.failure.message).toContain('CREATE ROLE "app_user_2" LOGIN');
     // A refused create is not a broken workflow: it completes (no FAILED entry in the Temporal UI), saying why.
+    const handle = await startWorkflowOperation.workflowHandle();
     expect(await handle.result()).toEqual({ ended: 'issue-failed', message: expect.stringContaining('issuing credentials failed: preflight:') });
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(target.calls.map((c) => c.name)).toEqual(['preflight']);
