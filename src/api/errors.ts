@@ -23,6 +23,13 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     return;
   }
   const status = (err as FastifyError).statusCode;
+  if (status === 415) {
+    // Fastify says only "Unsupported Media Type: <type>"; the client needs to know what to send instead.
+    const sent = request.headers['content-type'];
+    const message = `${sent ? `content type ${JSON.stringify(sent.split(';')[0]!.trim())} is not supported` : 'the request has a body but no content type'}: send the body as application/json`;
+    void reply.status(415).send(errorBody(415, message));
+    return;
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     void reply.status(status).send(errorBody(status, redact(err.message)));
     return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidSchema } from '../domain/rotation-schemas.js';
 import { rotationViewSchema } from '../domain/rotation-types.js';
 
 // Response shapes, for the OpenAPI document and to check every answer against its own schema.
@@ -52,5 +53,5 @@ export const secretSchema = z.object({
 export const statusSchema = z.object({ status: z.literal('ok'), version: z.string() });
 
 export function idParams<K extends string>(name: K) {
-  return z.strictObject({ [name]: z.uuid({ error: 'must be a UUID' }) } as Record<K, z.ZodUUID>);
+  return z.strictObject({ [name]: uuidSchema } as Record<K, z.ZodUUID>);
 }

@@ -41,6 +41,9 @@ const DAY_LIMIT = 3650;
 // ---------------------------------------------------------------------------------------------------------
 // Scalars
 
+/** A UUID; a missing one "is required", like every other missing field. */
+export const uuidSchema = z.uuid({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a UUID') });
+
 /** Slug: lowercase letters, digits and hyphens; no leading/trailing hyphen (they read as typos in paths/URLs). */
 export const slugSchema = z
   .string(typeError('a string'))
@@ -517,9 +520,9 @@ export const createRotationSchema = z
   .strictObject(
     {
       name: slugSchema,
-      projectId: z.uuid({ error: 'must be a UUID' }),
+      projectId: uuidSchema,
       description: descriptionSchema,
-      connectionId: z.uuid({ error: 'must be a UUID' }),
+      connectionId: uuidSchema,
       environment: slugSchema,
       secretPath: secretPathSchema.default('/'),
       isAutoRotationEnabled: isAutoRotationEnabledSchema.default(true),

@@ -10,6 +10,7 @@ import {
   secretPathSchema,
   slugSchema,
   updateRotationSchema,
+  uuidSchema,
 } from '../domain/rotation-schemas.js';
 import { type GeneratedCredentials, initialRotationState, type RotationConfig, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
@@ -167,7 +168,7 @@ export async function getRotationView(ctx: ServiceContext, ref: RotationRef): Pr
 }
 
 export const rotationNameQuerySchema = z.strictObject({
-  projectId: z.uuid({ error: 'must be a UUID' }),
+  projectId: uuidSchema,
   environment: slugSchema,
   secretPath: secretPathSchema.default('/'),
 });
@@ -178,11 +179,6 @@ export async function getRotationByName(ctx: ServiceContext, name: string, query
   const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
   if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
   return getRotationView(ctx, record.id);
-}
-
-/** The project a rotation belongs to (for authorization before acting on it). */
-export async function rotationProjectId(ctx: ServiceContext, rotationId: string): Promise<string> {
-  return (await requireRotation(ctx, rotationId)).projectId;
 }
 
 /** Both slots' current credentials (the active one at activeIndex). Every read is audited. */
