@@ -50,9 +50,18 @@ interface DetailsOf {
   DeleteFailed: undefined;
 }
 
-/** A non-retryable ApplicationFailure of one of our types, with its named details. */
-export function failure<T extends FailureType>(type: T, message: string, ...details: DetailsOf[T] extends undefined ? [] : [DetailsOf[T]]): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, details });
+type FailureOptions<T extends FailureType> = { details: DetailsOf[T]; cause?: Error };
+
+/**
+ * A non-retryable ApplicationFailure of one of our types, with its named details; `cause` keeps the failure it
+ * reports (an activity's), so that `rootMessage` finds the activity's own words.
+ */
+export function failure<T extends FailureType>(
+  type: T,
+  message: string,
+  ...[options]: DetailsOf[T] extends undefined ? [] : [FailureOptions<T>]
+): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: options ? [options.details] : undefined, cause: options?.cause });
 }
 
 /** The error and its causes, outermost first (bounded: a cycle must not hang the caller). */

@@ -144,7 +144,7 @@ class Rotation {
   private config: RotationConfig;
   private readonly state: RotationState;
   private phase: Phase;
-  private issueFailure: { message: string; field: string | null } | null = null;
+  private issueFailure: { message: string; field: string | null; cause?: Error } | null = null;
   private readonly lock = new Lock();
   private readonly ledger = new RotationLedger();
   /** Bumped whenever nextRotationAt moves outside the main loop, so that it recomputes its timer. */
@@ -169,7 +169,7 @@ class Rotation {
 
   async waitForIssue(): Promise<RotationView> {
     await condition(() => this.phase !== 'issuing');
-    if (this.issueFailure) throw failure(FailureType.IssueFailed, this.issueFailure.message, { field: this.issueFailure.field });
+    if (this.issueFailure) throw failure(FailureType.IssueFailed, this.issueFailure.message, { details: { field: this.issueFailure.field }, cause: this.issueFailure.cause });
     return this.view();
   }
 
@@ -237,7 +237,7 @@ class Rotation {
       try {
         this.config = await controlDatabase.saveConfig({ rotationId: this.rotationId, patch, actor: actor ?? UNNAMED_ACTOR });
       } catch (err) {
-        throw failure(FailureType.InvalidConfig, describeFailure(err), { field: blamedField(err) });
+        throw failure(FailureType.InvalidConfig, describeFailure(err), { details: { field: blamedField(err) }, ...(err instanceof Error ? { cause: err } : {}) });
       }
       this.touch();
       this.scheduleVersion += 1;
@@ -314,13 +314,14 @@ class Rotation {
    * published. Any failure removes the rotation again: no half-created rotation remains.
    */
   private async issue(): Promise<void> {
-    let field: string | null = null;
+    let preflightError: Error | undefined;
     const failureMessage = await this.lock.run(() =>
       this.attempt(async () => {
         try {
           await targetDatabase.preflight({ rotationId: this.rotationId });
         } catch (err) {
-          field = blamedField(err); // a role the request named: the caller's input to fix
+          // It may blame a role the request named: the caller's input to fix.
+          if (err instanceof Error) preflightError = err;
           throw err;
         }
         await this.giveSlotNewPassword(1, false, SCHEDULE_ACTOR);
@@ -334,7 +335,7 @@ class Rotation {
       return;
     }
     await controlDatabase.removeRotation({ rotationId: this.rotationId, deleteSecrets: true, actor: SCHEDULE_ACTOR, reason: 'issue failed' });
-    this.issueFailure = { message: `issuing credentials failed: ${failureMessage}`, field };
+    this.issueFailure = { message: `issuing credentials failed: ${failureMessage}`, field: blamedField(preflightError), cause: preflightError };
     this.phase = 'issue-failed';
   }
 
@@ -464,7 +465,7 @@ class Rotation {
       `rotation refused: it would overwrite the password of "${this.roleOf(slot)}" (slot ${slot}), which was the active ` +
         `credential until ${retiredAt}, less than minimumOverlapSeconds (${minimum} s) ago, so applications may still ` +
         `use it. Allowed from ${iso(allowedAt)} on; rotate with force (API body {"force": true}, CLI --force) to do it now anyway.`,
-      { allowedAt: iso(allowedAt), minimumOverlapSeconds: minimum, retiredAt },
+      { details: { allowedAt: iso(allowedAt), minimumOverlapSeconds: minimum, retiredAt } },
     );
   }
 
