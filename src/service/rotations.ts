@@ -124,10 +124,10 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
     if (!started) await deleteRotationRow(ctx.db.pool, id);
     if (err instanceof WorkflowUpdateFailedError) {
       // Preflight blamed a field of the request (a role that is missing, a superuser, …): that is bad input.
+      // The activity's own words (the failure's cause) are the rule; the field travels in the details.
       const field = blamedField(err);
-      const message = rootMessage(err);
-      if (field) throw new ServiceError('validation', message, [{ field, rule: message, message }]);
-      throw new ServiceError('failed', `creating the rotation failed: ${message}`);
+      if (field) throw fieldError('validation', field, rootMessage(err));
+      throw new ServiceError('failed', `creating the rotation failed: ${rootMessage(err)}`);
     }
     throw new ServiceError('unavailable', `creating the rotation failed: ${rootMessage(err)}`);
   }

@@ -534,7 +534,7 @@ describe('REST API against the real stack', () => {
         400,
         'parameters.username2',
       );
-      expect(missing.message).toMatch(/^parameters\.username2: role "no_such_role" does not exist/);
+      expect(missing.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist/);
       // …and it changed nothing: the active credential still logs in.
       const creds = ok(await call('GET', `${ROT}/${rotationId}/generated-credentials`)).generatedCredentials as Json[];
       expect(await canLogin(seed.database, creds[0]!.username, creds[0]!.password)).toBe(true);

@@ -332,7 +332,7 @@ describe('bad input (DESIGN §6)', () => {
       expect(missingRole.code).toBe(2);
       const failure = JSON.parse(missingRole.stderr);
       expect(failure).toMatchObject({ error: 'validation', details: [{ field: 'parameters.username2' }] });
-      expect(failure.message).toMatch(/^parameters\.username2: role "no_such_role" does not exist.*To fix: CREATE ROLE "no_such_role" LOGIN;/);
+      expect(failure.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist.*To fix: CREATE ROLE "no_such_role" LOGIN;/);
 
       for (const r of [minute, interval, sameUsers, conflict, missingRole]) expect(r.stdout).toBe('');
       // Only the preflight case's (empty) folder may have been added, and only if it did not exist yet.
