@@ -151,14 +151,13 @@ class Rotation {
   private scheduleVersion = 0;
   private rotatedThisRun = false;
 
-  constructor(private readonly input: RotationWorkflowInput) {
+  private readonly rotationId: string;
+
+  constructor(input: RotationWorkflowInput) {
+    this.rotationId = input.rotationId;
     this.config = input.config;
     this.state = input.state ?? initialRotationState(iso(Date.now()));
     this.phase = input.state ? 'issued' : 'issuing';
-  }
-
-  private get rotationId(): string {
-    return this.input.rotationId;
   }
 
   view(): RotationView {
@@ -432,11 +431,13 @@ class Rotation {
 
   // ---- helpers ----------------------------------------------------------------------------------------
 
+  /** Deleted, being deleted, or removed again because issuing failed: nothing more may start. */
   private get closing(): boolean {
-    return this.phase === 'deleting' || this.phase === 'deleted';
+    return this.phase === 'deleting' || this.phase === 'deleted' || this.phase === 'issue-failed';
   }
 
   private rejectIfClosing(): void {
+    if (this.phase === 'issue-failed') throw new Error('issuing the credentials failed; the rotation was removed');
     if (this.closing) throw new Error('rotation is being deleted');
   }
 
