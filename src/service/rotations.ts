@@ -178,7 +178,7 @@ export async function getRotationByName(ctx: ServiceContext, name: string, query
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
   if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
-  return getRotationView(ctx, record.id);
+  return getRotationView(ctx, record);
 }
 
 /** Both slots' current credentials (the active one at activeIndex). Every read is audited. */
