@@ -1,13 +1,14 @@
 import { ConfigurationError } from '../domain/errors.js';
 import { generatePassword } from '../domain/password.js';
 import { rotationEvent } from '../domain/rotation-events.js';
-import { applyConfigPatch } from '../domain/rotation-config.js';
-import { formatZodError, passwordRequirementsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { applyConfigPatch, type ConfigChangeProblem } from '../domain/rotation-config.js';
+import { passwordRequirementsSchema } from '../domain/rotation-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { credentialExists, promoteCredential, readCredential, stageCredential } from '../store/credentials.js';
 import { type ControlDb, isUniqueViolation, withTransaction } from '../store/db.js';
 import { deleteRotationRow, getRotation, saveRotationState, updateRotationConfig } from '../store/rotations.js';
-import { deleteRotationSecrets, renameSecret, secretKeysTaken, writeSecretVersion } from '../store/secrets.js';
+import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
+import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
 import { guarded } from './failures.js';
 import type { RotationActivities } from './types.js';
@@ -89,22 +90,19 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
 
     async saveConfig({ rotationId, patch, actor }) {
       return guarded(async () => {
-        const parsed = updateRotationSchema.safeParse(patch);
-        if (!parsed.success) throw new ConfigurationError('INVALID_CONFIG', formatZodError(parsed.error).message);
+        const refuse = (problem: ConfigChangeProblem) => new ConfigurationError('INVALID_CONFIG', `${problem.field} ${problem.rule}`, { field: problem.field });
+        let folder: RotationFolder | undefined;
         try {
           return await withTransaction(db.pool, async (tx) => {
             const rotation = await getRotation(tx, rotationId, true);
             if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist`);
             const before = rotation.config;
-            const after = applyConfigPatch(before, parsed.data, new Date().toISOString());
+            folder = { folderId: before.folder.id, where: `${before.environment.slug}:${before.folder.path}` };
+            const after = applyConfigPatch(before, patch, new Date().toISOString());
             const renames = (['username', 'password'] as const).filter((k) => before.secretsMapping[k] !== after.secretsMapping[k]);
             if (renames.length > 0) {
-              const wanted = renames.map((k) => after.secretsMapping[k]);
-              const own = Object.values(before.secretsMapping);
-              const taken = (await secretKeysTaken(tx, before.folder.id, wanted, rotationId)).filter((k) => !own.includes(k));
-              if (taken.length > 0) {
-                throw new ConfigurationError('SECRET_NAME_TAKEN', `secretsMapping: secret ${taken.join(', ')} already exists in ${before.folder.path}`);
-              }
+              const taken = await secretNamesTaken(tx, folder, after.secretsMapping, { rotationId, secretsMapping: before.secretsMapping });
+              if (taken) throw refuse(taken);
               // Through temporary names, so that swapping the two names cannot collide midway.
               for (const k of renames) await renameSecret(tx, before.folder.id, before.secretsMapping[k], `${before.secretsMapping[k]}:renaming:${rotationId}`);
               for (const k of renames) await renameSecret(tx, before.folder.id, `${before.secretsMapping[k]}:renaming:${rotationId}`, after.secretsMapping[k]);
@@ -115,12 +113,12 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
               action: 'rotation.config-updated',
               projectId: rotation.projectId,
               rotationId,
-              details: { fields: Object.keys(parsed.data) },
+              details: { fields: Object.keys(patch) },
             });
             return after;
           });
         } catch (err) {
-          if (isUniqueViolation(err)) throw new ConfigurationError('NAME_TAKEN', 'name: another rotation in this folder already has that name');
+          if (isUniqueViolation(err) && folder && patch.name !== undefined) throw refuse(nameTakenProblem(folder, patch.name));
           throw err;
         }
       });

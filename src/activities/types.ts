@@ -1,3 +1,4 @@
+import type { UpdateRotationPatch } from '../domain/rotation-schemas.js';
 import type { RotationConfig, RotationState, Slot } from '../domain/rotation-types.js';
 
 /**
@@ -28,8 +29,8 @@ export interface RotationActivities {
   publish(input: CredentialRef & { activate: boolean; actor: string }): Promise<{ secretVersion: number | null }>;
   /** Mirrors workflow state into the control database for listings. */
   recordState(input: { rotationId: string; state: RotationState }): Promise<void>;
-  /** Validates and stores a config patch (uniqueness, secret renames); returns the new config. */
-  saveConfig(input: { rotationId: string; patch: unknown; actor: string }): Promise<RotationConfig>;
+  /** Applies and stores a config patch the workflow's validator accepted (renaming the mapped secrets); returns the new config. */
+  saveConfig(input: { rotationId: string; patch: UpdateRotationPatch; actor: string }): Promise<RotationConfig>;
   /** Gives both roles throwaway passwords nobody keeps (delete with revokeGeneratedCredentials). */
   revokeCredentials(input: { rotationId: string }): Promise<void>;
   /** Removes the rotation's rows (and its mapped secrets when asked). */

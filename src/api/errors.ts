@@ -1,34 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { redact } from '../domain/errors.js';
-import { HTTP_STATUS, ServiceError, type ErrorDetail } from '../service/errors.js';
+import { type ErrorBody, type ErrorDetail, HTTP_STATUS, ServiceError } from '../service/errors.js';
 import { AuthError } from '../service/tokens.js';
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  details?: ErrorDetail[];
-}
-
 export function errorBody(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
-  return { statusCode, error: REASONS[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
 }
 
 /**
@@ -46,6 +23,13 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     return;
   }
   const status = (err as FastifyError).statusCode;
+  if (status === 415) {
+    // Fastify says only "Unsupported Media Type: <type>"; the client needs to know what to send instead.
+    const sent = request.headers['content-type'];
+    const message = `${sent ? `content type ${JSON.stringify(sent.split(';')[0]!.trim())} is not supported` : 'the request has a body but no content type'}: send the body as application/json`;
+    void reply.status(415).send(errorBody(415, message));
+    return;
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     void reply.status(status).send(errorBody(status, redact(err.message)));
     return;

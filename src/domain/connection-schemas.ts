@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { slugSchema, utf8ByteLength } from './rotation-schemas.js';
+import { slugSchema, utf8ByteLength, uuidSchema } from './rotation-schemas.js';
 
 /** The credential fields without defaults: a patch must change only the fields it names. */
 const credentialFields = {
@@ -28,7 +28,7 @@ export const connectionCredentialsSchema = z.strictObject({
 export const createConnectionSchema = z.strictObject({
   name: slugSchema,
   description: z.string().max(256, { error: 'must be at most 256 characters' }).nullable().optional(),
-  projectId: z.uuid({ error: 'must be a UUID' }),
+  projectId: uuidSchema,
   method: z.literal('username-and-password', { error: 'must be "username-and-password"' }).default('username-and-password'),
   credentials: connectionCredentialsSchema,
 });

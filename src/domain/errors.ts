@@ -1,6 +1,7 @@
 /**
  * Errors the rotation cannot recover from by retrying, and the redaction every error/log text goes through.
  */
+import type { ConfigurationDetails } from './failures.js';
 
 export type ConfigurationErrorCode =
   | 'ROLE_MISSING'
@@ -38,6 +39,11 @@ export class ConfigurationError extends Error {
     this.code = code;
     this.fix = options?.fix;
     this.field = options?.field;
+  }
+
+  /** What crosses Temporal as the failure's details (see failures.ts); redact `fix` with the activity's secrets. */
+  get details(): ConfigurationDetails {
+    return { field: this.field ?? null, code: this.code, fix: this.fix ?? null };
   }
 }
 

@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors.js';
 import { minimumOverlapRule, type CreateRotationInput, type UpdateRotationPatch } from './rotation-schemas.js';
-import { minimumOverlapOf, type RotationConfig } from './rotation-types.js';
+import type { RotationConfig } from './rotation-types.js';
 
 /** The stored configuration for a validated create request, once its folder and connection are known. */
 export function newRotationConfig(
@@ -25,47 +25,49 @@ export function newRotationConfig(
   };
 }
 
-/**
- * Applies a validated patch. The two roles cannot be swapped for others in place: the current credentials
- * belong to them, so changing a username would publish a password that was never set on the new role.
- */
-export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPatch, now: string): RotationConfig {
-  const next: RotationConfig = { ...config, updatedAt: now };
-  if (patch.name !== undefined) next.name = patch.name;
-  if (patch.description !== undefined) next.description = patch.description ?? null;
-  if (patch.isAutoRotationEnabled !== undefined) next.isAutoRotationEnabled = patch.isAutoRotationEnabled;
-  if (patch.rotationInterval !== undefined) next.rotationInterval = patch.rotationInterval;
-  if (patch.rotateAtUtc !== undefined) next.rotateAtUtc = patch.rotateAtUtc;
-  if (patch.secretsMapping !== undefined) next.secretsMapping = patch.secretsMapping;
-  if (patch.minimumOverlapSeconds !== undefined) next.minimumOverlapSeconds = patch.minimumOverlapSeconds;
-  const overlap = minimumOverlapProblem(config, patch);
-  if (overlap) throw new ConfigurationError('INVALID_CONFIG', `${overlap.field} ${overlap.rule}`, { field: overlap.field });
-  if (patch.parameters !== undefined) {
-    for (const key of ['username1', 'username2'] as const) {
-      if (patch.parameters[key] !== config.parameters[key]) {
-        throw new ConfigurationError(
-          'USERNAME_IMMUTABLE',
-          `parameters.${key} cannot be changed (it is "${config.parameters[key]}"); create a new rotation for other roles`,
-        );
-      }
-    }
-    next.parameters = patch.parameters;
-  }
-  return next;
+/** Why a config change is refused: the field to blame and the rule it breaks. */
+export interface ConfigChangeProblem {
+  field: string;
+  rule: string;
 }
 
 /**
- * A patch that breaks "minimumOverlapSeconds ≤ rotationInterval" once merged with the current configuration:
- * the field to blame (the one the patch changes; minimumOverlapSeconds when it changes both) and the rule.
+ * The one decision whether a (schema-valid) patch may be applied to the current configuration; used by the
+ * service before it asks the workflow, by the workflow's update validator, and by the activity that stores it.
+ *
+ * - The two roles cannot be swapped for others in place: the current credentials belong to them, so changing a
+ *   username would publish a password that was never set on the new role.
+ * - minimumOverlapSeconds ≤ rotationInterval once merged (the field blamed is the one the patch changes;
+ *   minimumOverlapSeconds when it changes both).
  */
-export function minimumOverlapProblem(
-  config: Pick<RotationConfig, 'rotationInterval' | 'minimumOverlapSeconds'>,
-  patch: Pick<UpdateRotationPatch, 'rotationInterval' | 'minimumOverlapSeconds'>,
-): { field: 'minimumOverlapSeconds' | 'rotationInterval'; rule: string } | null {
+export function configChangeProblem(config: RotationConfig, patch: UpdateRotationPatch): ConfigChangeProblem | null {
+  for (const key of ['username1', 'username2'] as const) {
+    if (patch.parameters && patch.parameters[key] !== config.parameters[key]) {
+      return { field: `parameters.${key}`, rule: `cannot be changed (it is "${config.parameters[key]}"); create a new rotation for other roles` };
+    }
+  }
   const interval = patch.rotationInterval ?? config.rotationInterval;
-  const overlap = patch.minimumOverlapSeconds ?? minimumOverlapOf(config);
+  const overlap = patch.minimumOverlapSeconds ?? config.minimumOverlapSeconds;
   const rule = minimumOverlapRule(interval, overlap);
   if (rule === null) return null;
   if (patch.minimumOverlapSeconds !== undefined) return { field: 'minimumOverlapSeconds', rule };
   return { field: 'rotationInterval', rule: `must be at least minimumOverlapSeconds (${overlap} seconds) in days: minimumOverlapSeconds ${rule}` };
+}
+
+/** Applies a patch that `configChangeProblem` allows; throws (naming the field) for one it refuses. */
+export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPatch, now: string): RotationConfig {
+  const problem = configChangeProblem(config, patch);
+  if (problem) throw new ConfigurationError('INVALID_CONFIG', `${problem.field} ${problem.rule}`, { field: problem.field });
+  return {
+    ...config,
+    name: patch.name ?? config.name,
+    description: patch.description === undefined ? config.description : patch.description,
+    isAutoRotationEnabled: patch.isAutoRotationEnabled ?? config.isAutoRotationEnabled,
+    rotationInterval: patch.rotationInterval ?? config.rotationInterval,
+    rotateAtUtc: patch.rotateAtUtc ?? config.rotateAtUtc,
+    parameters: patch.parameters ?? config.parameters,
+    secretsMapping: patch.secretsMapping ?? config.secretsMapping,
+    minimumOverlapSeconds: patch.minimumOverlapSeconds ?? config.minimumOverlapSeconds,
+    updatedAt: now,
+  };
 }

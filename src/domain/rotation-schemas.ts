@@ -41,6 +41,9 @@ const DAY_LIMIT = 3650;
 // ---------------------------------------------------------------------------------------------------------
 // Scalars
 
+/** A UUID; a missing one "is required", like every other missing field. */
+export const uuidSchema = z.uuid({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a UUID') });
+
 /** Slug: lowercase letters, digits and hyphens; no leading/trailing hyphen (they read as typos in paths/URLs). */
 export const slugSchema = z
   .string(typeError('a string'))
@@ -517,9 +520,9 @@ export const createRotationSchema = z
   .strictObject(
     {
       name: slugSchema,
-      projectId: z.uuid({ error: 'must be a UUID' }),
+      projectId: uuidSchema,
       description: descriptionSchema,
-      connectionId: z.uuid({ error: 'must be a UUID' }),
+      connectionId: uuidSchema,
       environment: slugSchema,
       secretPath: secretPathSchema.default('/'),
       isAutoRotationEnabled: isAutoRotationEnabledSchema.default(true),
@@ -612,9 +615,13 @@ export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
+/** One broken rule: the field path, the rule ("must …") and both together as a sentence. */
+export const errorDetailSchema = z.object({ field: z.string(), rule: z.string(), message: z.string() });
+export type ErrorDetail = z.output<typeof errorDetailSchema>;
+
 export interface FormattedValidationError {
   message: string;
-  details: { field: string; rule: string; message: string }[];
+  details: ErrorDetail[];
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {

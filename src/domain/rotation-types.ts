@@ -1,4 +1,5 @@
-import type { RotateAtUtc, RotationParameters, SecretsMapping } from './rotation-schemas.js';
+import { z } from 'zod';
+import { type RotateAtUtc, rotateAtUtcSchema, type RotationParameters, rotationParametersSchema, type SecretsMapping, secretsMappingSchema } from './rotation-schemas.js';
 
 export type Slot = 0 | 1;
 
@@ -15,18 +16,13 @@ export interface RotationConfig {
   rotateAtUtc: RotateAtUtc;
   parameters: RotationParameters;
   secretsMapping: SecretsMapping;
-  /** Absent in configurations stored before the setting existed: read it with `minimumOverlapOf`. */
-  minimumOverlapSeconds?: number;
+  /** 0 = no minimum. */
+  minimumOverlapSeconds: number;
   createdAt: string;
   updatedAt: string;
 }
 
-/** The rotation's minimum overlap in seconds (0 = no minimum). */
-export function minimumOverlapOf(config: Pick<RotationConfig, 'minimumOverlapSeconds'>): number {
-  return config.minimumOverlapSeconds ?? 0;
-}
-
-export type RotationStatus = 'pending' | 'success' | 'failed';
+export type RotationStatus = RotationView['rotationStatus'];
 
 /** Workflow-owned state: which slot is published and what happened last. Times are ISO-8601 UTC. */
 export interface RotationState {
@@ -44,16 +40,15 @@ export interface RotationState {
   updatedAt: string;
   /**
    * When the inactive slot's current credential stopped being the published one; null when it was never
-   * published (right after issue or an incident rotation), so nobody can depend on it. Absent in states saved
-   * before this field existed: then `lastRotatedAt` stands in for it.
+   * published (right after issue or an incident rotation), so nobody can depend on it.
    */
-  inactiveRetiredAt?: string | null;
+  inactiveRetiredAt: string | null;
   /**
    * When the last successful rotation was due, if the schedule started it. The interval counts from this
    * instant, so a rotation that finishes a moment after its rotate-at time does not push the next one a day
    * later. Null after manual and incident rotations (they count from lastRotatedAt).
    */
-  lastScheduledFor?: string | null;
+  lastScheduledFor: string | null;
 }
 
 /** State of a rotation whose credentials have not been issued yet. */
@@ -71,39 +66,76 @@ export function initialRotationState(updatedAt: string): RotationState {
     nextRotationAt: null,
     updatedAt,
     inactiveRetiredAt: null,
+    lastScheduledFor: null,
   };
 }
 
-/** The seed product's response shape for a PostgreSQL credentials rotation, plus `rotationInProgress`. */
-export interface RotationView {
-  id: string;
-  name: string;
-  description: string | null;
-  secretsMapping: SecretsMapping;
-  isAutoRotationEnabled: boolean;
-  activeIndex: Slot | null;
-  folderId: string;
-  connectionId: string;
-  createdAt: string;
-  updatedAt: string;
-  rotationInterval: number;
-  rotationStatus: RotationStatus;
-  rotationInProgress: boolean;
-  lastRotationAttemptedAt: string | null;
-  lastRotatedAt: string | null;
-  lastRotationJobId: string | null;
-  nextRotationAt: string | null;
-  connection: { app: 'postgres'; name: string; id: string };
-  environment: { slug: string; name: string; id: string };
-  projectId: string;
-  folder: { id: string; path: string };
-  rotateAtUtc: RotateAtUtc;
-  lastRotationMessage: string | null;
-  type: 'postgres-credentials';
-  parameters: RotationParameters;
+const slotSchema = z.union([z.literal(0), z.literal(1)]);
+const iso = z.string();
+
+/** A PostgreSQL credentials rotation as the API answers it: the seed product's shape, plus `rotationInProgress` and `minimumOverlapSeconds`. */
+export const rotationViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  secretsMapping: secretsMappingSchema,
+  isAutoRotationEnabled: z.boolean(),
+  activeIndex: slotSchema.nullable(),
+  folderId: z.string(),
+  connectionId: z.string(),
+  createdAt: iso,
+  updatedAt: iso,
+  rotationInterval: z.number().int(),
+  rotationStatus: z.enum(['pending', 'success', 'failed']),
+  rotationInProgress: z.boolean(),
+  lastRotationAttemptedAt: iso.nullable(),
+  lastRotatedAt: iso.nullable(),
+  lastRotationJobId: z.string().nullable(),
+  nextRotationAt: iso.nullable(),
+  connection: z.object({ app: z.literal('postgres'), name: z.string(), id: z.string() }),
+  environment: z.object({ slug: z.string(), name: z.string(), id: z.string() }),
+  projectId: z.string(),
+  folder: z.object({ id: z.string(), path: z.string() }),
+  rotateAtUtc: rotateAtUtcSchema,
+  lastRotationMessage: z.string().nullable(),
+  type: z.literal('postgres-credentials'),
+  parameters: rotationParametersSchema,
   /** Not in the seed: a manual rotation is refused (unless forced) while the credential it overwrites is younger. */
-  minimumOverlapSeconds: number;
-}
+  minimumOverlapSeconds: z.number().int(),
+});
+export type RotationView = z.output<typeof rotationViewSchema>;
+
+/** The drift check's answer: both stored credentials tried against the target, and the mapped secrets compared. */
+export const rotationCheckSchema = z.object({
+  rotationId: z.string(),
+  checkedAt: iso,
+  activeIndex: slotSchema,
+  slots: z.array(
+    z.object({
+      slot: slotSchema,
+      username: z.string(),
+      loginOk: z.boolean(),
+      /** Why the login failed (no password in it). */
+      error: z.string().optional(),
+    }),
+  ),
+  /** The latest versions of the mapped secrets are the active slot's username and current password. */
+  mappedSecretsMatchActive: z.boolean(),
+  /** A stored password no longer logs in (it was changed outside pg-rotator), or the mapped secrets differ. */
+  drift: z.boolean(),
+  advice: z.string(),
+});
+export type RotationCheck = z.output<typeof rotationCheckSchema>;
+export type SlotCheck = RotationCheck['slots'][number];
+
+/** Both slots' current credentials (an explicit, audited read: the one answer that holds passwords). */
+export const generatedCredentialsSchema = z.object({
+  rotationId: z.string(),
+  type: z.literal('postgres-credentials'),
+  activeIndex: slotSchema.nullable(),
+  generatedCredentials: z.array(z.object({ username: z.string(), password: z.string() })),
+});
+export type GeneratedCredentials = z.output<typeof generatedCredentialsSchema>;
 
 export function toRotationView(id: string, config: RotationConfig, state: RotationState): RotationView {
   const updatedAt = state.updatedAt > config.updatedAt ? state.updatedAt : config.updatedAt;
@@ -133,6 +165,6 @@ export function toRotationView(id: string, config: RotationConfig, state: Rotati
     lastRotationMessage: state.lastRotationMessage,
     type: 'postgres-credentials',
     parameters: config.parameters,
-    minimumOverlapSeconds: minimumOverlapOf(config),
+    minimumOverlapSeconds: config.minimumOverlapSeconds,
   };
 }

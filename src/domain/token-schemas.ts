@@ -3,6 +3,7 @@
  * ("must …") so that `formatZodError` can prefix the field path.
  */
 import { z } from 'zod';
+import { uuidSchema } from './rotation-schemas.js';
 
 export const TOKEN_ACTIONS = ['read', 'create', 'edit', 'delete', 'rotate', 'read-generated-credentials', 'read-secrets'] as const;
 
@@ -40,7 +41,7 @@ export const tokenActionsSchema = z
 export const createTokenSchema = z.strictObject(
   {
     name: tokenNameSchema,
-    projectId: z.uuid({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a UUID') }),
+    projectId: uuidSchema,
     actions: tokenActionsSchema,
   },
   typeError('a JSON object { name, projectId, actions }'),

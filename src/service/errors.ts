@@ -1,13 +1,18 @@
-import type { z } from 'zod';
-import { formatZodError } from '../domain/rotation-schemas.js';
+import { z } from 'zod';
+import { type ErrorDetail, errorDetailSchema, formatZodError } from '../domain/rotation-schemas.js';
 
 export type ServiceErrorKind = 'validation' | 'not-found' | 'conflict' | 'failed' | 'unavailable';
 
-export interface ErrorDetail {
-  field: string;
-  rule: string;
-  message: string;
-}
+export type { ErrorDetail };
+
+/** Every error answer of the API (and the CLI's --json errors): `{ statusCode, error, message, details? }`. */
+export const errorSchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  details: z.array(errorDetailSchema).optional(),
+});
+export type ErrorBody = z.output<typeof errorSchema>;
 
 /** An error meant for the user: the API maps `kind` to a status code, the CLI to its exit code. */
 export class ServiceError extends Error {

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { minimumOverlapProblem, newRotationConfig } from '../domain/rotation-config.js';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
+import { blamedField, findFailure, FailureType, rootMessage } from '../domain/failures.js';
+import { type ConfigChangeProblem, configChangeProblem, newRotationConfig } from '../domain/rotation-config.js';
 import {
   createRotationSchema,
   deleteRotationOptionsSchema,
@@ -14,57 +10,61 @@ import {
   secretPathSchema,
   slugSchema,
   updateRotationSchema,
+  uuidSchema,
 } from '../domain/rotation-schemas.js';
-import { initialRotationState, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
+import { type GeneratedCredentials, initialRotationState, type RotationConfig, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
 import { readCurrentCredentials } from '../store/credentials.js';
+import { nameTaken, nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
-import { secretKeysTaken } from '../store/secrets.js';
 import {
   deleteUpdate,
   getRotationQuery,
   issuedUpdate,
-  MINIMUM_OVERLAP_FAILURE,
   rotateBothUpdate,
-  rotateWithOptionsUpdate,
+  rotateUpdate,
   rotationWorkflowId,
   TASK_QUEUE,
   updateConfigUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/rotation-messages.js';
+import { rotationSearchAttributes } from '../workflows/search-attributes.js';
 import type { ServiceContext } from './context.js';
-import { requireEnvironment } from './projects.js';
-import { fieldError, parseInput, ServiceError } from './errors.js';
-
-export const projectIdKey = defineSearchAttributeKey('PgRotationProjectId', SearchAttributeType.KEYWORD);
-
-/** Unwraps Temporal's update/workflow failures into the user-facing reason. */
-function reason(err: unknown): string {
-  let cur: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  while (cur instanceof Error) {
-    if (cur.message) message = cur.message;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return message;
-}
-
-function blamedField(err: unknown): string | null {
-  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
-    if (cur instanceof ApplicationFailure && typeof cur.details?.[0] === 'string') return cur.details[0];
-  }
-  return null;
-}
+import { requireEnvironment, requireProject } from './projects.js';
+import { fieldError, parseInput, ServiceError, type ServiceErrorKind } from './errors.js';
 
 async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
   try {
     const res = await ctx.temporal.connection.operatorService.listSearchAttributes({ namespace: ctx.temporal.options.namespace });
-    return Object.prototype.hasOwnProperty.call(res.customAttributes ?? {}, projectIdKey.name);
+    return Object.prototype.hasOwnProperty.call(res.customAttributes ?? {}, rotationSearchAttributes.projectId.name);
   } catch {
     return false;
   }
+}
+
+const problemError = (kind: ServiceErrorKind, p: ConfigChangeProblem) => fieldError(kind, p.field, p.rule);
+
+const folderOf = (config: RotationConfig, folderId = config.folder.id): RotationFolder => ({ folderId, where: `${config.environment.slug}:${config.folder.path}` });
+
+/**
+ * What the Temporal UI lists for the workflow, so that a user finds their rotation there (never a password:
+ * names only).
+ */
+function workflowSummary(config: RotationConfig, projectName: string): { staticSummary: string; staticDetails: string } {
+  const { username1, username2 } = config.parameters;
+  return {
+    staticSummary: `${projectName} / ${config.environment.slug}:${config.folder.path} / ${config.name} (roles ${username1}, ${username2})`,
+    staticDetails: [
+      `**Rotation** ${config.name}`,
+      `**Project** ${projectName} (${config.projectId})`,
+      `**Environment and folder** ${config.environment.slug}:${config.folder.path}`,
+      `**Roles** ${username1}, ${username2}`,
+      `**Connection** ${config.connection.name}`,
+      `**Mapped secrets** ${config.secretsMapping.username}, ${config.secretsMapping.password}`,
+    ].join('\n\n'),
+  };
 }
 
 /**
@@ -75,46 +75,44 @@ async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
 export async function createRotation(ctx: ServiceContext, body: unknown, actor: string): Promise<RotationView> {
   const input = parseInput(createRotationSchema, body);
   const id = randomUUID();
-  let config;
+  const where = { where: `${input.environment}:${input.secretPath}` };
+  let created: { config: RotationConfig; projectName: string };
   try {
-    config = await withTransaction(ctx.db.pool, async (tx) => {
+    created = await withTransaction(ctx.db.pool, async (tx) => {
+      const project = await requireProject(tx, input.projectId);
       const environment = await requireEnvironment(tx, input.projectId, input.environment);
       const connection = await getConnection(tx, input.connectionId);
       if (!connection || connection.projectId !== input.projectId) {
         throw fieldError('not-found', 'connectionId', `must name a connection of project ${input.projectId}: ${input.connectionId} not found`);
       }
-      const folderId = await ensureFolder(tx, input.projectId, input.environment, input.secretPath);
-      if (await findRotationByName(tx, folderId, input.name)) {
-        throw fieldError('conflict', 'name', `must be unique in ${input.environment}:${input.secretPath}: "${input.name}" exists`);
-      }
-      const taken = await secretKeysTaken(tx, folderId, [input.secretsMapping.username, input.secretsMapping.password], null);
-      if (taken.length > 0) {
-        throw fieldError('conflict', 'secretsMapping', `must name secrets not already in ${input.environment}:${input.secretPath}: ${taken.join(', ')} exist`);
-      }
-      const cfg = newRotationConfig(input, {
-        folderId,
+      const folder = { folderId: await ensureFolder(tx, input.projectId, input.environment, input.secretPath), ...where };
+      const conflict = (await nameTaken(tx, folder, input.name, null)) ?? (await secretNamesTaken(tx, folder, input.secretsMapping, null));
+      if (conflict) throw problemError('conflict', conflict);
+      const config = newRotationConfig(input, {
+        folderId: folder.folderId,
         environment,
         connectionName: connection.name,
         now: new Date().toISOString(),
       });
-      await insertRotation(tx, id, cfg);
+      await insertRotation(tx, id, config);
       await recordAudit(tx, { actor, action: 'rotation.created', projectId: input.projectId, rotationId: id, details: { name: input.name } });
-      return cfg;
+      return { config, projectName: project.name };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw fieldError('conflict', 'name', `must be unique in ${input.environment}:${input.secretPath}: "${input.name}" exists`);
+    if (isUniqueViolation(err)) throw problemError('conflict', nameTakenProblem(where, input.name));
     throw err;
   }
 
   const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
     workflowId: rotationWorkflowId(id),
     taskQueue: TASK_QUEUE,
-    args: [{ rotationId: id, config }],
+    args: [{ rotationId: id, config: created.config }],
     workflowIdConflictPolicy: 'FAIL',
-    ...((await hasSearchAttributes(ctx)) ? { typedSearchAttributes: [{ key: projectIdKey, value: input.projectId }] } : {}),
+    ...workflowSummary(created.config, created.projectName),
+    ...((await hasSearchAttributes(ctx)) ? { typedSearchAttributes: [{ key: rotationSearchAttributes.projectId, value: input.projectId }] } : {}),
   });
   try {
-    return (await ctx.temporal.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation })) as RotationView;
+    return await ctx.temporal.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation });
   } catch (err) {
     let started = true;
     try {
@@ -126,15 +124,12 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
     if (!started) await deleteRotationRow(ctx.db.pool, id);
     if (err instanceof WorkflowUpdateFailedError) {
       // Preflight blamed a field of the request (a role that is missing, a superuser, …): that is bad input.
+      // The activity's own words (the failure's cause) are the rule; the field travels in the details.
       const field = blamedField(err);
-      const message = reason(err);
-      if (field) {
-        const rule = message.slice(message.indexOf(`${field}: `) + field.length + 2);
-        throw new ServiceError('validation', `${field} ${rule}`, [{ field, rule, message: `${field} ${rule}` }]);
-      }
-      throw new ServiceError('failed', `creating the rotation failed: ${message}`);
+      if (field) throw fieldError('validation', field, rootMessage(err));
+      throw new ServiceError('failed', `creating the rotation failed: ${rootMessage(err)}`);
     }
-    throw new ServiceError('unavailable', `creating the rotation failed: ${reason(err)}`);
+    throw new ServiceError('unavailable', `creating the rotation failed: ${rootMessage(err)}`);
   }
 }
 
@@ -144,19 +139,27 @@ function pendingState(r: RotationRecord): RotationState {
 
 const viewOf = (r: RotationRecord) => toRotationView(r.id, r.config, r.state ?? pendingState(r));
 
-async function requireRecord(ctx: ServiceContext, rotationId: string): Promise<RotationRecord> {
-  const r = /^[0-9a-f-]{36}$/i.test(rotationId) ? await getRotation(ctx.db.pool, rotationId) : null;
-  if (!r) throw fieldError('not-found', 'rotationId', `must name an existing rotation: ${rotationId} not found`);
+/** The actor of calls that name none (tests and tools that call the service directly). */
+const UNNAMED_ACTOR = 'system';
+
+/** A rotation by id, or the record a caller already read (an API route reads it once, to authorize). */
+export type RotationRef = string | RotationRecord;
+
+/** The rotation's row, or a not-found error naming `rotationId`. */
+export async function requireRotation(ctx: ServiceContext, ref: RotationRef): Promise<RotationRecord> {
+  if (typeof ref !== 'string') return ref;
+  const r = /^[0-9a-f-]{36}$/i.test(ref) ? await getRotation(ctx.db.pool, ref) : null;
+  if (!r) throw fieldError('not-found', 'rotationId', `must name an existing rotation: ${ref} not found`);
   return r;
 }
 
-const handleFor = (ctx: ServiceContext, rotationId: string) => ctx.temporal.workflow.getHandle(rotationWorkflowId(rotationId));
+const handleFor = (ctx: ServiceContext, record: RotationRecord) => ctx.temporal.workflow.getHandle(rotationWorkflowId(record.id));
 
 /** Live state from the workflow; the control database's snapshot when the workflow cannot answer. */
-export async function getRotationView(ctx: ServiceContext, rotationId: string): Promise<RotationView> {
-  const record = await requireRecord(ctx, rotationId);
+export async function getRotationView(ctx: ServiceContext, ref: RotationRef): Promise<RotationView> {
+  const record = await requireRotation(ctx, ref);
   try {
-    const live = await handleFor(ctx, rotationId).query(getRotationQuery);
+    const live = await handleFor(ctx, record).query(getRotationQuery);
     // The connection can be renamed without the workflow knowing; the control database has its name.
     return { ...live, connection: record.config.connection };
   } catch {
@@ -165,7 +168,7 @@ export async function getRotationView(ctx: ServiceContext, rotationId: string): 
 }
 
 export const rotationNameQuerySchema = z.strictObject({
-  projectId: z.uuid({ error: 'must be a UUID' }),
+  projectId: uuidSchema,
   environment: slugSchema,
   secretPath: secretPathSchema.default('/'),
 });
@@ -175,24 +178,13 @@ export async function getRotationByName(ctx: ServiceContext, name: string, query
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
   if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
-  return getRotationView(ctx, record.id);
-}
-
-/** The project a rotation belongs to (for authorization before acting on it). */
-export async function rotationProjectId(ctx: ServiceContext, rotationId: string): Promise<string> {
-  return (await requireRecord(ctx, rotationId)).projectId;
-}
-
-export interface GeneratedCredentials {
-  rotationId: string;
-  type: 'postgres-credentials';
-  activeIndex: number | null;
-  generatedCredentials: { username: string; password: string }[];
+  return getRotationView(ctx, record);
 }
 
 /** Both slots' current credentials (the active one at activeIndex). Every read is audited. */
-export async function readGeneratedCredentials(ctx: ServiceContext, rotationId: string, actor: string): Promise<GeneratedCredentials> {
-  const view = await getRotationView(ctx, rotationId);
+export async function readGeneratedCredentials(ctx: ServiceContext, ref: RotationRef, actor: string): Promise<GeneratedCredentials> {
+  const view = await getRotationView(ctx, ref);
+  const rotationId = view.id;
   const current = await readCurrentCredentials(ctx.db, rotationId);
   const usernames = [view.parameters.username1, view.parameters.username2];
   await recordAudit(ctx.db.pool, { actor, action: 'rotation.generated-credentials-read', projectId: view.projectId, rotationId, details: { slots: current.map((c) => c.slot) } });
@@ -210,44 +202,44 @@ export async function listRotationViews(ctx: ServiceContext, projectId?: string)
 }
 
 /** A `rotate` refused by the workflow because of the minimum overlap: a 409 / exit 4 that says when it is allowed. */
-function overlapRefusal(err: WorkflowUpdateFailedError): ServiceError | null {
-  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
-    if (cur instanceof ApplicationFailure && cur.type === MINIMUM_OVERLAP_FAILURE) {
-      const allowedAt = String(cur.details?.[0] ?? '');
-      const rule = `must be true to rotate before ${allowedAt} (minimumOverlapSeconds ${String(cur.details?.[1] ?? '')})`;
-      return new ServiceError('conflict', cur.message, [{ field: 'force', rule, message: `force ${rule}` }]);
-    }
-  }
-  return null;
+function overlapRefusal(err: unknown): ServiceError | null {
+  const refused = findFailure(err, FailureType.MinimumOverlap);
+  if (!refused) return null;
+  const { allowedAt, minimumOverlapSeconds } = refused.details;
+  const rule = `must be true to rotate before ${allowedAt} (minimumOverlapSeconds ${minimumOverlapSeconds})`;
+  return new ServiceError('conflict', refused.failure.message, [{ field: 'force', rule, message: `force ${rule}` }]);
 }
 
-async function runUpdate<T>(ctx: ServiceContext, rotationId: string, fn: () => Promise<T>): Promise<T> {
-  await requireRecord(ctx, rotationId);
+/** Runs an update on the rotation's workflow; `record` is the caller's read of the row (it exists). */
+async function runUpdate<T>(record: RotationRecord, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw fieldError('not-found', 'rotationId', `must name a running rotation: ${rotationId} has no workflow`);
-    if (err instanceof WorkflowUpdateFailedError) throw overlapRefusal(err) ?? new ServiceError('failed', reason(err));
-    throw new ServiceError('unavailable', reason(err));
+    if (err instanceof WorkflowNotFoundError) throw fieldError('not-found', 'rotationId', `must name a running rotation: ${record.id} has no workflow`);
+    if (err instanceof WorkflowUpdateFailedError) throw overlapRefusal(err) ?? new ServiceError('failed', rootMessage(err));
+    throw new ServiceError('unavailable', rootMessage(err));
   }
 }
 
 /**
  * Rotates now and returns once the rotation finished (joining one that is already running). Refused (conflict,
  * nothing changes) while the credential it would overwrite is younger than minimumOverlapSeconds, unless `force`.
+ * `actor` is recorded with the rotation's `rotation.published` audit event.
  */
-export async function rotateRotation(ctx: ServiceContext, rotationId: string, options: unknown = {}): Promise<RotationView> {
+export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, options: unknown = {}, actor = UNNAMED_ACTOR): Promise<RotationView> {
   const opts = parseInput(rotateOptionsSchema, options ?? {});
-  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateWithOptionsUpdate, { args: [opts] }));
+  const record = await requireRotation(ctx, ref);
+  return runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor }] }));
 }
 
 /**
  * Requests a manual rotation and returns as soon as the workflow took the request (it runs in the background),
  * or refused it (minimum overlap, being deleted) — unlike a signal, whose refusal nobody would hear of.
  */
-export async function requestRotation(ctx: ServiceContext, rotationId: string, options: unknown = {}): Promise<void> {
+export async function requestRotation(ctx: ServiceContext, ref: RotationRef, options: unknown = {}, actor = UNNAMED_ACTOR): Promise<void> {
   const opts = parseInput(rotateOptionsSchema, options ?? {});
-  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateWithOptionsUpdate, { args: [{ ...opts, wait: false }] }));
+  const record = await requireRotation(ctx, ref);
+  await runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor, wait: false }] }));
 }
 
 export interface IncidentRotationResult {
@@ -281,13 +273,13 @@ function incidentDoneWarning(v: RotationView): string {
  * active pair is published. The minimum overlap does not hold it back: it exists to end the old pairs. Audited
  * as `rotation.incident`, with its outcome.
  */
-export async function incidentRotation(ctx: ServiceContext, rotationId: string, actor: string): Promise<IncidentRotationResult> {
-  const record = await requireRecord(ctx, rotationId);
+export async function incidentRotation(ctx: ServiceContext, ref: RotationRef, actor: string): Promise<IncidentRotationResult> {
+  const record = await requireRotation(ctx, ref);
   const audit = (details: Record<string, unknown>) =>
-    recordAudit(ctx.db.pool, { actor, action: 'rotation.incident', projectId: record.projectId, rotationId, details });
+    recordAudit(ctx.db.pool, { actor, action: 'rotation.incident', projectId: record.projectId, rotationId: record.id, details });
   let view: RotationView;
   try {
-    view = await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(rotateBothUpdate, { args: [{ actor }] }));
+    view = await runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateBothUpdate, { args: [{ actor }] }));
   } catch (err) {
     if (err instanceof ServiceError && err.kind === 'failed') await audit({ outcome: 'failed', message: err.message });
     throw err;
@@ -297,40 +289,31 @@ export async function incidentRotation(ctx: ServiceContext, rotationId: string, 
 }
 
 /**
- * The patch's conflicts, checked before the workflow is asked (which checks again, in its transaction): a name
- * or secret name taken in the folder is a 409 and a changed username a 400, each naming the field, like create.
+ * The patch's conflicts, checked before the workflow is asked (which checks the rule again in its validator, and
+ * the conflicts in its transaction): a name or secret name taken in the folder is a 409 and a broken rule a 400,
+ * each naming the field, like create.
  */
 async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: z.output<typeof updateRotationSchema>): Promise<void> {
-  const { config } = r;
-  const where = `${config.environment.slug}:${config.folder.path}`;
-  for (const key of ['username1', 'username2'] as const) {
-    if (patch.parameters && patch.parameters[key] !== config.parameters[key]) {
-      throw fieldError('validation', `parameters.${key}`, `cannot be changed (it is "${config.parameters[key]}"); create a new rotation for other roles`);
-    }
-  }
-  if (patch.name !== undefined && patch.name !== config.name) {
-    const other = await findRotationByName(ctx.db.pool, r.folderId, patch.name);
-    if (other && other.id !== r.id) throw fieldError('conflict', 'name', `must be unique in ${where}: "${patch.name}" exists`);
-  }
-  const overlap = minimumOverlapProblem(config, patch);
-  if (overlap) throw fieldError('validation', overlap.field, overlap.rule);
-  if (patch.secretsMapping) {
-    const own = Object.values(config.secretsMapping);
-    const wanted = [patch.secretsMapping.username, patch.secretsMapping.password].filter((k) => !own.includes(k));
-    const taken = wanted.length > 0 ? await secretKeysTaken(ctx.db.pool, r.folderId, wanted, r.id) : [];
-    if (taken.length > 0) throw fieldError('conflict', 'secretsMapping', `must name secrets not already in ${where}: ${taken.join(', ')} exist`);
-  }
+  const problem = configChangeProblem(r.config, patch);
+  if (problem) throw problemError('validation', problem);
+  const folder = folderOf(r.config, r.folderId);
+  const conflict =
+    (patch.name !== undefined && patch.name !== r.config.name ? await nameTaken(ctx.db.pool, folder, patch.name, r.id) : null) ??
+    (patch.secretsMapping ? await secretNamesTaken(ctx.db.pool, folder, patch.secretsMapping, { rotationId: r.id, secretsMapping: r.config.secretsMapping }) : null);
+  if (conflict) throw problemError('conflict', conflict);
 }
 
-export async function updateRotation(ctx: ServiceContext, rotationId: string, body: unknown, actor: string): Promise<RotationView> {
+export async function updateRotation(ctx: ServiceContext, ref: RotationRef, body: unknown, actor: string): Promise<RotationView> {
   const patch = parseInput(updateRotationSchema, body);
-  await checkPatch(ctx, await requireRecord(ctx, rotationId), patch);
-  return runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(updateConfigUpdate, { args: [{ ...patch, actor }] }));
+  const record = await requireRotation(ctx, ref);
+  await checkPatch(ctx, record, patch);
+  return runUpdate(record, () => handleFor(ctx, record).executeUpdate(updateConfigUpdate, { args: [{ ...patch, actor }] }));
 }
 
-export async function deleteRotation(ctx: ServiceContext, rotationId: string, options: unknown, actor: string): Promise<RotationView> {
+export async function deleteRotation(ctx: ServiceContext, ref: RotationRef, options: unknown, actor: string): Promise<RotationView> {
   const opts = parseInput(deleteRotationOptionsSchema, options);
-  const before = await getRotationView(ctx, rotationId);
-  await runUpdate(ctx, rotationId, () => handleFor(ctx, rotationId).executeUpdate(deleteUpdate, { args: [{ ...opts, actor }] }));
+  const record = await requireRotation(ctx, ref);
+  const before = await getRotationView(ctx, record);
+  await runUpdate(record, () => handleFor(ctx, record).executeUpdate(deleteUpdate, { args: [{ ...opts, actor }] }));
   return before;
 }

@@ -1,4 +1,4 @@
-import { secretPathSchema, slugSchema } from '../domain/rotation-schemas.js';
+import { secretPathSchema, slugSchema, uuidSchema } from '../domain/rotation-schemas.js';
 import { z } from 'zod';
 import { recordAudit } from '../store/audit.js';
 import { findFolder } from '../store/rotations.js';
@@ -8,7 +8,7 @@ import { requireEnvironment } from './projects.js';
 import { fieldError, parseInput } from './errors.js';
 
 export const secretQuerySchema = z.strictObject({
-  projectId: z.uuid({ error: 'must be a UUID' }),
+  projectId: uuidSchema,
   environment: slugSchema,
   secretPath: secretPathSchema.default('/'),
   key: z.string().min(1).max(255).optional(),

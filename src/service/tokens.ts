@@ -9,6 +9,7 @@
  * `timingSafeEqual`, so neither its content nor its length leaks.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { uuidSchema } from '../domain/rotation-schemas.js';
 import { z } from 'zod';
 import { createTokenSchema, isTokenAction, TOKEN_ACTIONS, type TokenAction } from '../domain/token-schemas.js';
 import { recordAudit } from '../store/audit.js';
@@ -110,7 +111,7 @@ export async function createToken(ctx: ServiceContext, body: unknown, actor: str
   return { token, id: record.id, name: record.name, projectId: project.id, actions: input.actions, createdAt: record.createdAt };
 }
 
-const listQuerySchema = z.strictObject({ projectId: z.uuid({ error: 'must be a UUID' }).optional() });
+const listQuerySchema = z.strictObject({ projectId: uuidSchema.optional() });
 
 /** All tokens (revoked ones too, with revokedAt), or those of one project. */
 export async function listTokens(ctx: ServiceContext, projectId?: string): Promise<TokenView[]> {

@@ -1,48 +1,48 @@
 import {
   ActivityFailure,
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   isCancellation,
   log,
   proxyActivities,
-  patched,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
-import { minimumOverlapProblem } from '../domain/rotation-config.js';
-import { formatZodError, rotateOptionsSchema, updateRotationSchema } from '../domain/rotation-schemas.js';
-import {
-  initialRotationState,
-  minimumOverlapOf,
-  type RotationState,
-  type Slot,
-  toRotationView,
-} from '../domain/rotation-types.js';
+import { blamedField, causeChain, failure, FailureType, rootMessage } from '../domain/failures.js';
+import { configChangeProblem } from '../domain/rotation-config.js';
+import { formatZodError, rotateOptionsSchema, type UpdateRotationPatch, updateRotationSchema } from '../domain/rotation-schemas.js';
+import { initialRotationState, type RotationConfig, type RotationState, type RotationView, type Slot, toRotationView } from '../domain/rotation-types.js';
 import { computeNextRotationAt } from '../domain/schedule.js';
 import {
+  type Actor,
+  type DeleteOptions,
   deleteUpdate,
   getRotationQuery,
   issuedUpdate,
-  MINIMUM_OVERLAP_FAILURE,
   rotateBothUpdate,
   rotateNowSignal,
   type RotateUpdateOptions,
-  rotateWithOptionsUpdate,
+  rotateUpdate,
+  type RotationOutcome,
   type RotationWorkflowInput,
   updateConfigUpdate,
 } from './rotation-messages.js';
+import { rotationSearchAttributes } from './search-attributes.js';
 
 export * from './rotation-messages.js';
 
-const NON_RETRYABLE = ['ConfigurationError'];
+const NON_RETRYABLE = [FailureType.ConfigurationError];
 const QUIET_BEFORE_NEW_RUN_MS = 5_000;
+/** The actor of rotations nobody asked for (the schedule, issue on create). */
+const SCHEDULE_ACTOR = 'rotation';
+/** The actor of a message sent without one (straight from a Temporal client). */
+const UNNAMED_ACTOR = 'system';
 
 /** Local activity failures do not carry their activity type: tag each failure with the step that failed. */
 function withStepNames<T extends object>(activities: T): T {
@@ -62,8 +62,8 @@ function withStepNames<T extends object>(activities: T): T {
 // workflow, without a server round trip per step. Every step is idempotent, so a worker that dies mid-rotation
 // is safe: the next worker replays the workflow and repeats the steps since the last completed workflow task.
 
-// Work on the target database: bounded retries, so a broken target ends in `failed` instead of hanging.
-const target = withStepNames(
+/** Work on the target database: bounded retries, so a broken target ends in `failed` instead of hanging. */
+const targetDatabase = withStepNames(
   proxyLocalActivities<RotationActivities>({
     startToCloseTimeout: '30s',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -72,12 +72,22 @@ const target = withStepNames(
 
 // Work on the control database: once a password is applied and verified, publishing must not give up
 // because of a database blip, so these retry until they succeed (or hit a configuration error).
-const storeRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE };
-const store = withStepNames(proxyLocalActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: storeRetry }));
+const controlRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE };
+const controlDatabase = withStepNames(proxyLocalActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: controlRetry }));
 
-// The control database's copy of the state, for listings: a regular activity, so that answering a caller
-// never waits for it.
-const snapshot = proxyActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: storeRetry });
+/** The control database's copy of the state, for listings: a regular activity, so that answering a caller never waits for it. */
+const listingCopy = proxyActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: controlRetry });
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The deepest failure message (the activity's own words), redacted, prefixed with the step that failed. */
+function describeFailure(err: unknown): string {
+  const step =
+    (err as { step?: string }).step ??
+    causeChain(err).find((cur): cur is ActivityFailure => cur instanceof ActivityFailure && !!cur.activityType)?.activityType;
+  const message = rootMessage(err);
+  return redact(step ? `${step}: ${message}` : message);
+}
 
 /** Serialises rotations, config changes and deletion inside one rotation workflow. */
 class Lock {
@@ -96,283 +106,246 @@ class Lock {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const projectIdKey = defineSearchAttributeKey('PgRotationProjectId', SearchAttributeType.KEYWORD);
-const statusKey = defineSearchAttributeKey('PgRotationStatus', SearchAttributeType.KEYWORD);
-const nextAtKey = defineSearchAttributeKey('PgRotationNextAt', SearchAttributeType.DATETIME);
-
 /**
- * Makes status and next run filterable in the Temporal UI. Only where the starter set the project attribute,
- * which it does only when the namespace has these attributes registered (an unregistered key fails the task).
+ * Numbered rotations, so that a manual request is answered by the rotation that served it: one already
+ * running (joined), or the next one.
  */
-function publishSearchAttributes(state: RotationState): void {
-  if (workflowInfo().typedSearchAttributes.get(projectIdKey) === undefined) return;
-  upsertSearchAttributes([
-    { key: statusKey, value: state.rotationStatus },
-    { key: nextAtKey, value: state.nextRotationAt ? new Date(state.nextRotationAt) : null },
-  ]);
-}
+class RotationLedger {
+  private started = 0;
+  private finished = 0;
+  private readonly failures = new Map<number, string | null>(); // rotation number → failure message (null = success)
+  /** A manual rotation asked for and not started yet, with who asked first. */
+  requested: { actor: string } | null = null;
 
-/** The request field a configuration error blames (sent by the activity as its failure details). */
-function blamedField(err: unknown): string | null {
-  for (let cur: unknown = err; cur instanceof Error; cur = (cur as { cause?: unknown }).cause) {
-    if (cur instanceof ApplicationFailure && typeof cur.details?.[1] === 'string') return cur.details[1];
+  /** The number of the rotation that answers a request made now. */
+  ticket(inProgress: boolean): number {
+    return inProgress ? this.started : this.started + 1;
   }
-  return null;
-}
-
-/** The deepest failure message (the activity's own words), redacted, prefixed with the step that failed. */
-function describeFailure(err: unknown): string {
-  let step = (err as { step?: string }).step ?? '';
-  let cur: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  while (cur instanceof Error) {
-    if (!step && cur instanceof ActivityFailure && cur.activityType) step = cur.activityType;
-    message = cur.message || message;
-    cur = (cur as { cause?: unknown }).cause;
+  begin(): number {
+    return ++this.started;
   }
-  return redact(step ? `${step}: ${message}` : message);
+  end(number: number, failureMessage: string | null): void {
+    this.failures.set(number, failureMessage);
+    this.finished = number;
+  }
+  done(number: number): boolean {
+    return this.finished >= number;
+  }
+  failureOf(number: number): string | null {
+    return this.failures.get(number) ?? null;
+  }
 }
 
-export async function postgresCredentialsRotation(input: RotationWorkflowInput): Promise<void> {
-  const { rotationId } = input;
-  let config = input.config;
-  const state: RotationState = input.state ?? initialRotationState(iso(Date.now()));
-  const lock = new Lock();
+/** issuing → issued ⇄ deleting → deleted; issuing → issue-failed (the rotation was removed again). */
+type Phase = 'issuing' | 'issued' | 'issue-failed' | 'deleting' | 'deleted';
 
-  let issueDone = input.state !== undefined;
-  let issueError: string | null = null;
-  let issueField: string | null = null;
-  let manualRequested = false;
-  let rotationsStarted = 0;
-  let rotationsFinished = 0;
-  const outcomes = new Map<number, string | null>(); // rotation number → failure message (null = success)
-  let rotatedThisRun = false;
-  let scheduleVersion = 0;
-  let deleting = false;
-  let deleted = false;
+/** One rotation: its configuration and state, and everything the messages and the schedule do to them. */
+class Rotation {
+  private config: RotationConfig;
+  private readonly state: RotationState;
+  private phase: Phase;
+  private issueFailure: { message: string; field: string | null; cause?: Error } | null = null;
+  private readonly lock = new Lock();
+  private readonly ledger = new RotationLedger();
+  /** Bumped whenever nextRotationAt moves outside the main loop, so that it recomputes its timer. */
+  private scheduleVersion = 0;
+  private rotatedThisRun = false;
 
-  const view = () => toRotationView(rotationId, config, state);
-  const touch = () => {
-    state.updatedAt = iso(Date.now());
-    state.nextRotationAt = nextAt();
-  };
-  // A scheduled rotation counts from when it was due, not from the moment it finished (see lastScheduledFor).
-  const intervalBase = () => state.lastScheduledFor ?? state.lastRotatedAt;
-  const nextAt = () => {
-    const next = computeNextRotationAt({
-      isAutoRotationEnabled: config.isAutoRotationEnabled,
-      rotationInterval: config.rotationInterval,
-      rotateAtUtc: config.rotateAtUtc,
-      lastRotatedAt: intervalBase() === null ? null : Date.parse(intervalBase()!),
-      createdAt: Date.parse(config.createdAt),
-      lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,
-    });
-    return next === null ? null : iso(next);
-  };
-  const rejectIfClosing = () => {
-    if (deleting || deleted) throw new Error('rotation is being deleted');
-  };
-  const rejectIfNotIssued = () => {
-    if (!issueDone || state.activeIndex === null) throw new Error('credentials are still being issued');
-  };
-  const roleOf = (slot: Slot) => (slot === 0 ? config.parameters.username1 : config.parameters.username2);
+  private readonly rotationId: string;
 
-  /**
-   * Why a manual rotation starting now must wait, or null. It overwrites the inactive slot's password, which
-   * was the published pair until `inactiveRetiredAt` (apps may still hold it); a password that was never
-   * published (after issue or an incident rotation) has no holders to protect.
-   */
-  const overlapRefusal = (now: number): ApplicationFailure | null => {
-    const minimum = minimumOverlapOf(config);
-    const retiredAt = state.inactiveRetiredAt === undefined ? state.lastRotatedAt : state.inactiveRetiredAt;
-    if (minimum <= 0 || retiredAt === null || state.activeIndex === null) return null;
-    const allowedAt = Date.parse(retiredAt) + minimum * 1000;
-    if (now >= allowedAt) return null;
-    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
-    return ApplicationFailure.create({
-      type: MINIMUM_OVERLAP_FAILURE,
-      nonRetryable: true,
-      message:
-        `rotation refused: it would overwrite the password of "${roleOf(slot)}" (slot ${slot}), which was the active ` +
-        `credential until ${retiredAt}, less than minimumOverlapSeconds (${minimum} s) ago, so applications may still ` +
-        `use it. Allowed from ${iso(allowedAt)} on; rotate with force (API body {"force": true}, CLI --force) to do it now anyway.`,
-      details: [iso(allowedAt), minimum, retiredAt],
-    });
-  };
+  constructor(input: RotationWorkflowInput) {
+    this.rotationId = input.rotationId;
+    this.config = input.config;
+    this.state = input.state ?? initialRotationState(iso(Date.now()));
+    this.phase = input.state ? 'issued' : 'issuing';
+  }
 
-  setHandler(getRotationQuery, view);
+  view(): RotationView {
+    return toRotationView(this.rotationId, this.config, this.state);
+  }
 
-  setHandler(issuedUpdate, async () => {
-    await condition(() => issueDone);
-    if (issueError !== null) {
-      throw ApplicationFailure.create({ message: issueError, type: 'IssueFailed', nonRetryable: true, details: [issueField] });
-    }
-    return view();
-  });
+  // ---- messages ---------------------------------------------------------------------------------------
 
-  setHandler(rotateNowSignal, () => {
-    if (deleting || deleted) return;
-    // A signal cannot be refused: one that comes too early is dropped (callers that want the reason use the update).
-    const refusal = state.rotationInProgress || manualRequested ? null : overlapRefusal(Date.now());
+  async waitForIssue(): Promise<RotationView> {
+    await condition(() => this.phase !== 'issuing');
+    if (this.issueFailure) throw failure(FailureType.IssueFailed, this.issueFailure.message, { details: { field: this.issueFailure.field }, cause: this.issueFailure.cause });
+    return this.view();
+  }
+
+  /** The signal: a request that cannot be refused, so one that comes too early is dropped (the update says why). */
+  requestRotation(): void {
+    if (this.closing) return;
+    const refusal = this.state.rotationInProgress || this.ledger.requested ? null : this.overlapRefusal(Date.now());
     if (refusal) {
       log.warn(`rotateNow signal ignored: ${refusal.message}`);
       return;
     }
-    manualRequested = true;
-  });
-
-  setHandler(
-    rotateWithOptionsUpdate,
-    async (options?: RotateUpdateOptions) => {
-      // Join a rotation that is already running; otherwise ask for the next one.
-      const wanted = state.rotationInProgress ? rotationsStarted : rotationsStarted + 1;
-      if (!state.rotationInProgress) manualRequested = true;
-      if (options?.wait === false) return view();
-      await condition(() => rotationsFinished >= wanted || deleted);
-      if (deleted && rotationsFinished < wanted) throw ApplicationFailure.nonRetryable('rotation was deleted', 'Deleted');
-      const failure = outcomes.get(wanted);
-      if (failure) throw ApplicationFailure.nonRetryable(`rotation failed: ${failure}`, 'RotationFailed');
-      return view();
-    },
-    {
-      // A refusal here is not recorded in history and changes nothing.
-      validator: (options?: RotateUpdateOptions) => {
-        rejectIfClosing();
-        rejectIfNotIssued();
-        const { wait: _wait, ...rest } = options ?? {};
-        const parsed = rotateOptionsSchema.safeParse(rest);
-        if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
-        // Joining a rotation that runs, or one already requested, overwrites nothing more.
-        if (parsed.data.force || state.rotationInProgress || manualRequested) return;
-        const refusal = overlapRefusal(Date.now());
-        if (refusal) throw refusal;
-      },
-    },
-  );
-
-  setHandler(
-    rotateBothUpdate,
-    async (input?: { actor?: string }) => {
-      const { failure } = await lock.run(async () => {
-        if (deleted) throw ApplicationFailure.nonRetryable('rotation was deleted', 'Deleted');
-        return incidentRotation(input?.actor ?? 'rotation');
-      });
-      scheduleVersion += 1; // nextRotationAt moved: the main loop recomputes its timer
-      if (failure) throw ApplicationFailure.nonRetryable(`incident rotation failed: ${failure}`, 'RotationFailed');
-      return view();
-    },
-    {
-      validator: (_input) => {
-        rejectIfClosing();
-        rejectIfNotIssued();
-      },
-    },
-  );
-
-  setHandler(
-    updateConfigUpdate,
-    async ({ actor, ...patch }) =>
-      lock.run(async () => {
-        try {
-          config = await store.saveConfig({ rotationId, patch, actor: actor ?? 'system' });
-        } catch (err) {
-          throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidConfig');
-        }
-        touch();
-        publishSearchAttributes(state);
-        scheduleVersion += 1;
-        await snapshot.recordState({ rotationId, state });
-        return view();
-      }),
-    {
-      validator: ({ actor: _actor, ...patch }) => {
-        rejectIfClosing();
-        const parsed = updateRotationSchema.safeParse(patch);
-        if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
-        const overlap = minimumOverlapProblem(config, parsed.data);
-        if (overlap) throw new Error(`${overlap.field} ${overlap.rule}`);
-      },
-    },
-  );
-
-  setHandler(
-    deleteUpdate,
-    async ({ actor, deleteSecrets, revokeGeneratedCredentials }) =>
-      lock.run(async () => {
-        deleting = true;
-        try {
-          if (revokeGeneratedCredentials) await target.revokeCredentials({ rotationId });
-          await store.removeRotation({ rotationId, deleteSecrets, actor: actor ?? 'system', reason: 'deleted' });
-        } catch (err) {
-          deleting = false;
-          throw ApplicationFailure.nonRetryable(describeFailure(err), 'DeleteFailed');
-        }
-        deleted = true;
-        return { deleted: true as const };
-      }),
-    { validator: (_options) => rejectIfClosing() },
-  );
-
-  /** stage → apply → verify → publish for one slot. */
-  async function giveSlotNewPassword(slot: Slot, activate: boolean, actor = 'rotation'): Promise<void> {
-    state.generation += 1;
-    const ref = { rotationId, slot, generation: state.generation };
-    await target.stagePassword(ref);
-    await target.applyPassword(ref);
-    await target.verifyLogin(ref);
-    await store.publish({ ...ref, activate, actor });
+    this.ledger.requested ??= { actor: UNNAMED_ACTOR };
   }
 
-  /** `context` may prefix the failure message with what the work had done before it failed. */
-  async function attempt(work: () => Promise<Slot>, context: () => string = () => ''): Promise<string | null> {
-    const started = Date.now();
-    state.rotationInProgress = true;
-    state.lastRotationAttemptedAt = iso(started);
-    let failure: string | null = null;
-    try {
-      state.activeIndex = await work();
-      state.rotationStatus = 'success';
-      state.lastRotatedAt = iso(Date.now());
-      state.lastFailedAt = null;
-      state.lastRotationMessage = null;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      failure = redact(context() + describeFailure(err));
-      state.rotationStatus = 'failed';
-      state.lastFailedAt = iso(Date.now());
-      state.lastRotationMessage = failure;
+  /** A refusal here is not recorded in history and changes nothing. */
+  validateRotate(options: RotateUpdateOptions = {}): void {
+    this.rejectIfClosing();
+    this.rejectIfNotIssued();
+    const { wait: _wait, actor: _actor, ...rest } = options;
+    const parsed = rotateOptionsSchema.safeParse(rest);
+    if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
+    // Joining a rotation that runs, or one already requested, overwrites nothing more.
+    if (parsed.data.force || this.state.rotationInProgress || this.ledger.requested) return;
+    const refusal = this.overlapRefusal(Date.now());
+    if (refusal) throw refusal;
+  }
+
+  /** Joins the rotation that is running, or asks the main loop for the next one. */
+  async rotate(options: RotateUpdateOptions = {}): Promise<RotationView> {
+    const wanted = this.ledger.ticket(this.state.rotationInProgress);
+    if (!this.state.rotationInProgress) this.ledger.requested ??= { actor: options.actor ?? UNNAMED_ACTOR };
+    if (options.wait === false) return this.view();
+    await condition(() => this.ledger.done(wanted) || this.phase === 'deleted');
+    if (!this.ledger.done(wanted)) throw failure(FailureType.Deleted, 'rotation was deleted');
+    const failureMessage = this.ledger.failureOf(wanted);
+    if (failureMessage) throw failure(FailureType.RotationFailed, `rotation failed: ${failureMessage}`);
+    return this.view();
+  }
+
+  validateIncident(): void {
+    this.rejectIfClosing();
+    this.rejectIfNotIssued();
+  }
+
+  async incident({ actor }: Actor = {}): Promise<RotationView> {
+    const failureMessage = await this.lock.run(async () => {
+      if (this.phase === 'deleted') throw failure(FailureType.Deleted, 'rotation was deleted');
+      return this.incidentRotation(actor ?? UNNAMED_ACTOR);
+    });
+    this.scheduleVersion += 1;
+    if (failureMessage) throw failure(FailureType.RotationFailed, `incident rotation failed: ${failureMessage}`);
+    return this.view();
+  }
+
+  validatePatch({ actor: _actor, ...patch }: UpdateRotationPatch & Actor): void {
+    this.rejectIfClosing();
+    const parsed = updateRotationSchema.safeParse(patch);
+    if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
+    const problem = configChangeProblem(this.config, parsed.data);
+    if (problem) throw new Error(`${problem.field} ${problem.rule}`);
+  }
+
+  async applyPatch({ actor, ...patch }: UpdateRotationPatch & Actor): Promise<RotationView> {
+    return this.lock.run(async () => {
+      try {
+        this.config = await controlDatabase.saveConfig({ rotationId: this.rotationId, patch, actor: actor ?? UNNAMED_ACTOR });
+      } catch (err) {
+        throw failure(FailureType.InvalidConfig, describeFailure(err), { details: { field: blamedField(err) }, ...(err instanceof Error ? { cause: err } : {}) });
+      }
+      this.touch();
+      this.scheduleVersion += 1;
+      await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
+      return this.view();
+    });
+  }
+
+  validateDelete(): void {
+    this.rejectIfClosing();
+  }
+
+  async delete({ actor, deleteSecrets, revokeGeneratedCredentials }: DeleteOptions): Promise<{ deleted: true }> {
+    return this.lock.run(async () => {
+      this.phase = 'deleting';
+      try {
+        if (revokeGeneratedCredentials) await targetDatabase.revokeCredentials({ rotationId: this.rotationId });
+        await controlDatabase.removeRotation({ rotationId: this.rotationId, deleteSecrets, actor: actor ?? UNNAMED_ACTOR, reason: 'deleted' });
+      } catch (err) {
+        this.phase = 'issued';
+        throw failure(FailureType.DeleteFailed, describeFailure(err));
+      }
+      this.phase = 'deleted';
+      return { deleted: true as const };
+    });
+  }
+
+  // ---- the run ----------------------------------------------------------------------------------------
+
+  /** Issues the credentials (first run), then rotates on schedule and on request until deleted. */
+  async run(): Promise<RotationOutcome> {
+    setCurrentDetails(this.details());
+    if (this.phase === 'issuing') {
+      await this.issue();
+      if (this.issueFailure) {
+        await condition(allHandlersFinished);
+        // A refused create, not a broken workflow: the caller of waitForIssue has the error.
+        return { ended: 'issue-failed', message: this.issueFailure.message };
+      }
     }
-    state.rotationInProgress = false;
-    state.lastRotationJobId = workflowInfo().runId;
-    touch();
-    publishSearchAttributes(state);
-    return failure;
+    for (;;) {
+      const seen = this.scheduleVersion;
+      const now = Date.now();
+      const dueIn = this.state.nextRotationAt === null ? Infinity : Math.max(0, Date.parse(this.state.nextRotationAt) - now);
+      // After a rotation the run continues as new, so history stays bounded however long the rotation lives;
+      // but only after a quiet moment, so that a message sent right after a rotation is not caught by the switch.
+      const newRunWanted = this.rotatedThisRun || workflowInfo().continueAsNewSuggested;
+      const timeout = Math.min(dueIn, newRunWanted ? QUIET_BEFORE_NEW_RUN_MS : Infinity);
+      const wake = () => this.phase === 'deleted' || this.ledger.requested !== null || this.scheduleVersion !== seen;
+      const woke = timeout === Infinity ? await condition(wake).then(() => true) : await condition(wake, timeout);
+
+      if (this.phase === 'deleted') {
+        await condition(allHandlersFinished);
+        return { ended: 'deleted' };
+      }
+      if (this.ledger.requested) {
+        const { actor } = this.ledger.requested;
+        this.ledger.requested = null;
+        await this.lock.run(() => this.scheduledOrManualRotation(actor));
+      } else if (!woke && Date.now() - now >= dueIn) {
+        // Still due once the lock is ours: an incident rotation or a pause that held the lock may have moved it.
+        await this.lock.run(async () => {
+          const dueAt = this.state.nextRotationAt;
+          if (dueAt !== null && Date.parse(dueAt) <= Date.now()) await this.scheduledOrManualRotation(SCHEDULE_ACTOR, dueAt);
+        });
+      } else if (!woke && newRunWanted && !this.lock.busy && allHandlersFinished()) {
+        await continueAsNew<typeof postgresCredentialsRotation>({ rotationId: this.rotationId, config: this.config, state: this.state });
+      }
+    }
   }
 
-  /** One numbered rotation (manual callers join by number); the caller holds the lock. */
-  async function runRotation(work: () => Promise<Slot>, context?: () => string): Promise<{ failure: string | null }> {
-    rotationsStarted += 1;
-    const number = rotationsStarted;
-    const failure = await attempt(work, context);
-    // Callers waiting on this rotation are answered from workflow state (the source of truth) right away;
-    // the control database's copy for listings follows.
-    outcomes.set(number, failure);
-    rotationsFinished = number;
-    await snapshot.recordState({ rotationId, state });
-    rotatedThisRun = true;
-    return { failure };
+  /**
+   * Both roles get fresh passwords (invalidating the temporary ones typed into CREATE ROLE), then slot 0 is
+   * published. Any failure removes the rotation again: no half-created rotation remains.
+   */
+  private async issue(): Promise<void> {
+    let preflightError: Error | undefined;
+    const failureMessage = await this.lock.run(() =>
+      this.attempt(async () => {
+        try {
+          await targetDatabase.preflight({ rotationId: this.rotationId });
+        } catch (err) {
+          // It may blame a role the request named: the caller's input to fix.
+          if (err instanceof Error) preflightError = err;
+          throw err;
+        }
+        await this.giveSlotNewPassword(1, false, SCHEDULE_ACTOR);
+        await this.giveSlotNewPassword(0, true, SCHEDULE_ACTOR);
+        return 0;
+      }),
+    );
+    if (failureMessage === null) {
+      await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
+      this.phase = 'issued';
+      return;
+    }
+    await controlDatabase.removeRotation({ rotationId: this.rotationId, deleteSecrets: true, actor: SCHEDULE_ACTOR, reason: 'issue failed' });
+    this.issueFailure = { message: `issuing credentials failed: ${failureMessage}`, field: blamedField(preflightError), cause: preflightError };
+    this.phase = 'issue-failed';
   }
 
   /** `dueAt`: the scheduled instant that started this rotation (absent for manual rotations). */
-  async function rotate(dueAt?: string): Promise<void> {
-    if (deleted || state.activeIndex === null) return;
-    const slot: Slot = state.activeIndex === 0 ? 1 : 0;
-    await runRotation(async () => {
-      await giveSlotNewPassword(slot, true);
-      state.inactiveRetiredAt = iso(Date.now()); // the pair published before is the inactive one from now on
-      state.lastScheduledFor = dueAt ?? null;
+  private async scheduledOrManualRotation(actor: string, dueAt?: string): Promise<void> {
+    if (this.phase === 'deleted' || this.state.activeIndex === null) return;
+    const slot = otherSlot(this.state.activeIndex);
+    await this.numbered(async () => {
+      await this.giveSlotNewPassword(slot, true, actor);
+      this.state.inactiveRetiredAt = iso(Date.now()); // the pair published before is the inactive one from now on
+      this.state.lastScheduledFor = dueAt ?? null;
       return slot;
     });
   }
@@ -384,84 +357,168 @@ export async function postgresCredentialsRotation(input: RotationWorkflowInput):
    * ends on the first slot. Its pair stays valid for the next full interval (I2); the second slot's fresh
    * password has never been published, so the next rotation may overwrite it at once.
    */
-  async function incidentRotation(actor: string): Promise<{ failure: string | null }> {
-    const first: Slot = state.activeIndex === 0 ? 1 : 0;
-    const second: Slot = first === 0 ? 1 : 0;
+  private async incidentRotation(actor: string): Promise<string | null> {
+    const first = otherSlot(this.state.activeIndex ?? 1);
+    const second = otherSlot(first);
     let firstDone = false;
-    return runRotation(
+    return this.numbered(
       async () => {
-        await giveSlotNewPassword(first, true, actor);
+        await this.giveSlotNewPassword(first, true, actor);
         // Published: the mapped secrets hold the first slot's new pair from now on.
         firstDone = true;
-        state.activeIndex = first;
-        state.lastRotatedAt = iso(Date.now());
-        state.lastScheduledFor = null;
-        state.inactiveRetiredAt = state.lastRotatedAt;
-        await giveSlotNewPassword(second, false, actor);
-        state.inactiveRetiredAt = null; // the second slot's new password was never published
+        this.state.activeIndex = first;
+        this.state.lastRotatedAt = iso(Date.now());
+        this.state.lastScheduledFor = null;
+        this.state.inactiveRetiredAt = this.state.lastRotatedAt;
+        await this.giveSlotNewPassword(second, false, actor);
+        this.state.inactiveRetiredAt = null; // the second slot's new password was never published
         return first;
       },
       () =>
         firstDone
-          ? `half done: "${roleOf(first)}" has a new password and is published, but "${roleOf(second)}" may still ` +
+          ? `half done: "${this.roleOf(first)}" has a new password and is published, but "${this.roleOf(second)}" may still ` +
             `have its old one; run a rotation (or the incident rotation again) to replace it. `
           : '',
     );
   }
 
-  if (!issueDone) {
-    // Issue: both roles get fresh passwords (invalidating the temporary ones typed into CREATE ROLE),
-    // then slot 0 is published. Any failure removes the rotation again: no half-created rotation remains.
-    issueError = await lock.run(() =>
-      attempt(async () => {
-        try {
-          await target.preflight({ rotationId });
-        } catch (err) {
-          issueField = blamedField(err); // a role the request named: the caller's input to fix
-          throw err;
-        }
-        await giveSlotNewPassword(1, false);
-        await giveSlotNewPassword(0, true);
-        return 0;
-      }),
+  /** One numbered rotation (manual callers join by number); the caller holds the lock. */
+  private async numbered(work: () => Promise<Slot>, context?: () => string): Promise<string | null> {
+    const number = this.ledger.begin();
+    const failureMessage = await this.attempt(work, context);
+    // Callers waiting on this rotation are answered from workflow state (the source of truth) right away;
+    // the control database's copy for listings follows.
+    this.ledger.end(number, failureMessage);
+    await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
+    this.rotatedThisRun = true;
+    return failureMessage;
+  }
+
+  /** Runs `work` as one attempt and records its outcome; `context` may prefix a failure with what was done before it. */
+  private async attempt(work: () => Promise<Slot>, context: () => string = () => ''): Promise<string | null> {
+    const { state } = this;
+    state.rotationInProgress = true;
+    state.lastRotationAttemptedAt = iso(Date.now());
+    let failureMessage: string | null = null;
+    try {
+      state.activeIndex = await work();
+      state.rotationStatus = 'success';
+      state.lastRotatedAt = iso(Date.now());
+      state.lastFailedAt = null;
+      state.lastRotationMessage = null;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      failureMessage = redact(context() + describeFailure(err));
+      state.rotationStatus = 'failed';
+      state.lastFailedAt = iso(Date.now());
+      state.lastRotationMessage = failureMessage;
+    }
+    state.rotationInProgress = false;
+    state.lastRotationJobId = workflowInfo().runId;
+    this.touch();
+    return failureMessage;
+  }
+
+  /** The rotation steps for one slot: stage → apply → verify → publish. */
+  private async giveSlotNewPassword(slot: Slot, activate: boolean, actor: string): Promise<void> {
+    this.state.generation += 1;
+    const ref = { rotationId: this.rotationId, slot, generation: this.state.generation };
+    await targetDatabase.stagePassword(ref);
+    await targetDatabase.applyPassword(ref);
+    await targetDatabase.verifyLogin(ref);
+    await controlDatabase.publish({ ...ref, activate, actor });
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------
+
+  /** Deleted, being deleted, or removed again because issuing failed: nothing more may start. */
+  private get closing(): boolean {
+    return this.phase === 'deleting' || this.phase === 'deleted' || this.phase === 'issue-failed';
+  }
+
+  private rejectIfClosing(): void {
+    if (this.phase === 'issue-failed') throw new Error('issuing the credentials failed; the rotation was removed');
+    if (this.closing) throw new Error('rotation is being deleted');
+  }
+
+  private rejectIfNotIssued(): void {
+    if (this.phase !== 'issued' || this.state.activeIndex === null) throw new Error('credentials are still being issued');
+  }
+
+  private roleOf(slot: Slot): string {
+    return slot === 0 ? this.config.parameters.username1 : this.config.parameters.username2;
+  }
+
+  /**
+   * Why a manual rotation starting now must wait, or null. It overwrites the inactive slot's password, which
+   * was the published pair until `inactiveRetiredAt` (apps may still hold it); a password that was never
+   * published (after issue or an incident rotation) has no holders to protect.
+   */
+  private overlapRefusal(now: number) {
+    const minimum = this.config.minimumOverlapSeconds;
+    const retiredAt = this.state.inactiveRetiredAt;
+    if (minimum <= 0 || retiredAt === null || this.state.activeIndex === null) return null;
+    const allowedAt = Date.parse(retiredAt) + minimum * 1000;
+    if (now >= allowedAt) return null;
+    const slot = otherSlot(this.state.activeIndex);
+    return failure(
+      FailureType.MinimumOverlap,
+      `rotation refused: it would overwrite the password of "${this.roleOf(slot)}" (slot ${slot}), which was the active ` +
+        `credential until ${retiredAt}, less than minimumOverlapSeconds (${minimum} s) ago, so applications may still ` +
+        `use it. Allowed from ${iso(allowedAt)} on; rotate with force (API body {"force": true}, CLI --force) to do it now anyway.`,
+      { details: { allowedAt: iso(allowedAt), minimumOverlapSeconds: minimum, retiredAt } },
     );
-    if (issueError === null) await snapshot.recordState({ rotationId, state });
-    else {
-      await store.removeRotation({ rotationId, deleteSecrets: true, actor: 'rotation', reason: 'issue failed' });
-    }
-    issueDone = true;
-    if (issueError !== null) {
-      await condition(allHandlersFinished);
-      throw ApplicationFailure.create({ message: `issuing credentials failed: ${issueError}`, type: 'IssueFailed', nonRetryable: true, details: [issueField] });
-    }
   }
 
-  for (;;) {
-    const seen = scheduleVersion;
-    const now = Date.now();
-    const dueIn = state.nextRotationAt === null ? Infinity : Math.max(0, Date.parse(state.nextRotationAt) - now);
-    // After a rotation the run continues as new, so history stays bounded however long the rotation lives;
-    // but only after a quiet moment, so that a message sent right after a rotation is not caught by the switch.
-    const newRunWanted = rotatedThisRun || workflowInfo().continueAsNewSuggested;
-    const timeout = Math.min(dueIn, newRunWanted ? QUIET_BEFORE_NEW_RUN_MS : Infinity);
-    const wake = () => deleted || manualRequested || scheduleVersion !== seen;
-    const woke = timeout === Infinity ? await condition(wake).then(() => true) : await condition(wake, timeout);
-
-    if (deleted) {
-      await condition(allHandlersFinished);
-      return;
-    }
-    if (manualRequested) {
-      manualRequested = false;
-      await lock.run(rotate);
-    } else if (!woke && Date.now() - now >= dueIn) {
-      // Still due once the lock is ours: an incident rotation or a pause that held the lock may have moved it.
-      const stillDue = () => state.nextRotationAt !== null && Date.parse(state.nextRotationAt) <= Date.now();
-      await lock.run(async () => {
-        if (!patched('recheck-due-under-lock') || stillDue()) await rotate(state.nextRotationAt ?? undefined);
-      });
-    } else if (!woke && newRunWanted && !lock.busy && allHandlersFinished()) {
-      await continueAsNew<typeof postgresCredentialsRotation>({ rotationId, config, state });
-    }
+  /** A scheduled rotation counts from when it was due, not from the moment it finished (see lastScheduledFor). */
+  private touch(): void {
+    const { config, state } = this;
+    const base = state.lastScheduledFor ?? state.lastRotatedAt;
+    const next = computeNextRotationAt({
+      isAutoRotationEnabled: config.isAutoRotationEnabled,
+      rotationInterval: config.rotationInterval,
+      rotateAtUtc: config.rotateAtUtc,
+      lastRotatedAt: base === null ? null : Date.parse(base),
+      createdAt: Date.parse(config.createdAt),
+      lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,
+    });
+    state.updatedAt = iso(Date.now());
+    state.nextRotationAt = next === null ? null : iso(next);
+    this.publishSearchAttributes();
+    setCurrentDetails(this.details());
   }
+
+  /** Only where the starter set the project attribute, which it does only when the namespace has them registered. */
+  private publishSearchAttributes(): void {
+    const { projectId, status, nextAt } = rotationSearchAttributes;
+    if (workflowInfo().typedSearchAttributes.get(projectId) === undefined) return;
+    upsertSearchAttributes([
+      { key: status, value: this.state.rotationStatus },
+      { key: nextAt, value: this.state.nextRotationAt ? new Date(this.state.nextRotationAt) : null },
+    ]);
+  }
+
+  /** What the Temporal UI shows for this run (the start's static summary is not carried over continue-as-new). */
+  private details(): string {
+    const { config, state } = this;
+    return [
+      `**${config.name}** in ${config.environment.slug}:${config.folder.path}`,
+      `roles ${config.parameters.username1}, ${config.parameters.username2}; active slot ${state.activeIndex ?? '–'}`,
+      `status ${state.rotationStatus}; next rotation ${state.nextRotationAt ?? 'none scheduled'}`,
+    ].join('\n\n');
+  }
+}
+
+const otherSlot = (slot: Slot): Slot => (slot === 0 ? 1 : 0);
+
+export async function postgresCredentialsRotation(input: RotationWorkflowInput): Promise<RotationOutcome> {
+  const rotation = new Rotation(input);
+  setHandler(getRotationQuery, () => rotation.view());
+  setHandler(issuedUpdate, () => rotation.waitForIssue());
+  setHandler(rotateNowSignal, () => rotation.requestRotation());
+  setHandler(rotateUpdate, (options) => rotation.rotate(options), { validator: (options) => rotation.validateRotate(options) });
+  setHandler(rotateBothUpdate, (actor) => rotation.incident(actor), { validator: (_actor) => rotation.validateIncident() });
+  setHandler(updateConfigUpdate, (patch) => rotation.applyPatch(patch), { validator: (patch) => rotation.validatePatch(patch) });
+  setHandler(deleteUpdate, (options) => rotation.delete(options), { validator: (_options) => rotation.validateDelete() });
+  return rotation.run();
 }

@@ -79,7 +79,7 @@ it('SIGKILL of the worker between applyPassword and publish: the rotation comple
   await blocker.query('SELECT 1 FROM rotations WHERE id = $1 FOR NO KEY UPDATE', [created.id]);
 
   const handle = stack.ctx.temporal.workflow.getHandle(rotationWorkflowId(created.id));
-  const rotation = handle.executeUpdate(rotateUpdate);
+  const rotation = handle.executeUpdate(rotateUpdate, { args: [{}] });
   const waiting = await waitFor('publish to block on the row lock', async () => {
     const { rows } = await stack.admin.query(
       `SELECT query FROM pg_stat_activity WHERE datname = 'rotator' AND wait_event_type = 'Lock'`,

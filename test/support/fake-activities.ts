@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CredentialRef, RotationActivities } from '../../src/activities/types.js';
 import { applyConfigPatch } from '../../src/domain/rotation-config.js';
-import { updateRotationSchema } from '../../src/domain/rotation-schemas.js';
 import type { RotationConfig, RotationState } from '../../src/domain/rotation-types.js';
 
 /**
@@ -49,7 +48,7 @@ export class FakeTarget {
       },
       recordState: async ({ state }) => void this.states.push(structuredClone(state)),
       saveConfig: async ({ patch }) => {
-        this.config = applyConfigPatch(this.config, updateRotationSchema.parse(patch), new Date().toISOString());
+        this.config = applyConfigPatch(this.config, patch, new Date().toISOString());
         return this.config;
       },
       revokeCredentials: async () => void (this.revoked += 1),
@@ -72,6 +71,7 @@ export function sampleConfig(overrides: Partial<RotationConfig> = {}): RotationC
     rotateAtUtc: { hours: 0, minutes: 0 },
     parameters: { username1: 'app_user_1', username2: 'app_user_2', rotationStatementPassword: 'verifier' },
     secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+    minimumOverlapSeconds: 0,
     createdAt: now,
     updatedAt: now,
     ...overrides,

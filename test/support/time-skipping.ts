@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { TASK_QUEUE } from '../../src/workflows/rotation-workflow.js';
-import type { FakeTarget } from './fake-activities.js';
+import { FakeTarget, sampleConfig } from './fake-activities.js';
 
 export interface TimeSkippingWorker {
   env: TestWorkflowEnvironment;
@@ -21,6 +21,8 @@ export async function startTimeSkippingWorker(targets: Map<string, FakeTarget>, 
   });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  // The activity names come from the fake, which implements the whole contract (the compiler checks that).
+  const activityNames = Object.keys(new FakeTarget(sampleConfig()).activities()) as (keyof ReturnType<FakeTarget['activities']>)[];
   try {
     const proxy = new Proxy({} as ReturnType<FakeTarget['activities']>, {
       get:
@@ -32,17 +34,7 @@ export async function startTimeSkippingWorker(targets: Map<string, FakeTarget>, 
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: {
-        preflight: proxy.preflight,
-        stagePassword: proxy.stagePassword,
-        applyPassword: proxy.applyPassword,
-        verifyLogin: proxy.verifyLogin,
-        publish: proxy.publish,
-        recordState: proxy.recordState,
-        saveConfig: proxy.saveConfig,
-        revokeCredentials: proxy.revokeCredentials,
-        removeRotation: proxy.removeRotation,
-      },
+      activities: Object.fromEntries(activityNames.map((name) => [name, proxy[name]])),
     });
     running = worker.run();
   } catch (err) {

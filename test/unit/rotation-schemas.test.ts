@@ -12,7 +12,7 @@ import {
   updateRotationSchema,
   utf8ByteLength,
 } from '../../src/domain/rotation-schemas.js';
-import { applyConfigPatch, minimumOverlapProblem } from '../../src/domain/rotation-config.js';
+import { applyConfigPatch, configChangeProblem } from '../../src/domain/rotation-config.js';
 import { sampleConfig } from '../support/fake-activities.js';
 import type { z } from 'zod';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
@@ -252,11 +252,13 @@ describe('minimumOverlapSeconds', () => {
 
   it('a patch of one of the two is checked against the stored other, naming the field it changes', () => {
     const config = sampleConfig({ rotationInterval: 2, minimumOverlapSeconds: 2 * 86_400 });
-    expect(minimumOverlapProblem(config, { minimumOverlapSeconds: 100 })).toBeNull();
-    expect(minimumOverlapProblem(config, { minimumOverlapSeconds: 3 * 86_400 })).toMatchObject({ field: 'minimumOverlapSeconds' });
-    expect(minimumOverlapProblem(config, { rotationInterval: 1 })).toMatchObject({ field: 'rotationInterval', rule: expect.stringContaining('must be at least minimumOverlapSeconds (172800 seconds)') });
-    expect(minimumOverlapProblem(sampleConfig({ rotationInterval: 1 }), { rotationInterval: 1 })).toBeNull(); // stored config without the field: 0
+    expect(configChangeProblem(config, { minimumOverlapSeconds: 100 })).toBeNull();
+    expect(configChangeProblem(config, { minimumOverlapSeconds: 3 * 86_400 })).toMatchObject({ field: 'minimumOverlapSeconds' });
+    expect(configChangeProblem(config, { rotationInterval: 1 })).toMatchObject({ field: 'rotationInterval', rule: expect.stringContaining('must be at least minimumOverlapSeconds (172800 seconds)') });
+    expect(configChangeProblem(sampleConfig({ rotationInterval: 1 }), { rotationInterval: 1 })).toBeNull();
     expect(() => applyConfigPatch(config, { rotationInterval: 1 }, new Date().toISOString())).toThrow(/rotationInterval must be at least minimumOverlapSeconds/);
+    // The same decision refuses a changed role (the current credentials belong to the old one).
+    expect(configChangeProblem(config, { parameters: { ...config.parameters, username2: 'other_role' } })).toMatchObject({ field: 'parameters.username2', rule: expect.stringContaining('cannot be changed') });
     expect(applyConfigPatch(config, { minimumOverlapSeconds: 0, rotationInterval: 1 }, new Date().toISOString())).toMatchObject({ minimumOverlapSeconds: 0, rotationInterval: 1 });
   });
 

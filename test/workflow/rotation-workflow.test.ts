@@ -1,6 +1,7 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailureType, findFailure } from '../../src/domain/failures.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
   deleteUpdate,
@@ -73,19 +74,25 @@ describe('issue on create', () => {
     expect(view.nextRotationAt).toBe(new Date(nextAt(lastRotatedAt + 30 * DAY_MS, 0, 0)).toISOString());
   });
 
-  it('fails the create when preflight finds a configuration error, and removes the rotation', async () => {
+  it('refuses the create when preflight finds a configuration error: removes the rotation and ends without failing', async () => {
     const now = new Date(await currentTime()).toISOString();
     target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now }));
     target.preflightFailure = 'role "app_user_2" does not exist. To fix: CREATE ROLE "app_user_2" LOGIN;';
     targets.set('rot-fail', target);
-    const handle = await env.client.workflow.start(postgresCredentialsRotation, {
+    // As the service does: the update comes with the start, so the first workflow task already has it.
+    const startWorkflowOperation = new WithStartWorkflowOperation(postgresCredentialsRotation, {
       workflowId: `wf-fail-${Date.now()}`,
       taskQueue: TASK_QUEUE,
       args: [{ rotationId: 'rot-fail', config: target.config }],
+      workflowIdConflictPolicy: 'FAIL',
     });
-    const err = await handle.result().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect(String((err as WorkflowFailedError).cause?.message)).toContain('CREATE ROLE "app_user_2" LOGIN');
+    const err = await env.client.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(findFailure(err, FailureType.IssueFailed)?.failure.message).toContain('CREATE ROLE "app_user_2" LOGIN');
+    // A refused create is not a broken workflow: it completes (no FAILED entry in the Temporal UI), saying why.
+    const handle = await startWorkflowOperation.workflowHandle();
+    expect(await handle.result()).toEqual({ ended: 'issue-failed', message: expect.stringContaining('issuing credentials failed: preflight:') });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(target.calls.map((c) => c.name)).toEqual(['preflight']);
     expect(target.removed).toEqual([{ deleteSecrets: true, reason: 'issue failed' }]);
   });
@@ -121,7 +128,7 @@ describe('schedule', () => {
     expect(Math.abs(Date.parse(view.lastRotatedAt!) - (firstDue + 3 * DAY_MS))).toBeLessThan(MINUTE_MS);
     expect(view.nextRotationAt).toBe(new Date(firstDue + 4 * DAY_MS).toISOString());
     // A manual rotation counts from when it happened: the next one is a full interval later.
-    const manual = await handle.executeUpdate(rotateUpdate);
+    const manual = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(manual.nextRotationAt).toBe(new Date(nextAt(Date.parse(manual.lastRotatedAt!) + DAY_MS, 0, 0)).toISOString());
   });
 
@@ -173,9 +180,9 @@ describe('manual rotation and messages', () => {
     const handle = await start();
     await handle.executeUpdate(issuedUpdate);
     target.applyDelayMs = 1500; // the second update surely arrives while the first rotation runs
-    const first = handle.executeUpdate(rotateUpdate);
+    const first = handle.executeUpdate(rotateUpdate, { args: [{}] });
     await new Promise((r) => setTimeout(r, 500));
-    const [a, b] = await Promise.all([first, handle.executeUpdate(rotateUpdate)]);
+    const [a, b] = await Promise.all([first, handle.executeUpdate(rotateUpdate, { args: [{}] })]);
     target.applyDelayMs = 0;
     // The steps run as local activities inside one workflow task, so the second request is delivered once
     // the first rotation has finished, and then gets a rotation of its own (DESIGN: "joins or waits").
@@ -185,7 +192,7 @@ describe('manual rotation and messages', () => {
       'stagePassword:1:3', 'applyPassword:1:3', 'verifyLogin:1:3', 'publish:1:3',
       'stagePassword:0:4', 'applyPassword:0:4', 'verifyLogin:0:4', 'publish:0:4',
     ]);
-    const third = await handle.executeUpdate(rotateUpdate);
+    const third = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(third.activeIndex).toBe(1);
     expect(target.published()).toHaveLength(4);
   });
@@ -206,7 +213,7 @@ describe('manual rotation and messages', () => {
     const handle = await start();
     await handle.executeUpdate(issuedUpdate);
     target.applyFailure = 'permission denied to alter role';
-    const err = await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e);
+    const err = await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((err as Error & { cause?: Error }).cause?.message)).toContain('permission denied to alter role');
     expect((await handle.query(getRotationQuery)).activeIndex).toBe(0);

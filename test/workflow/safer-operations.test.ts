@@ -3,17 +3,16 @@
 import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailureType, findFailure } from '../../src/domain/failures.js';
 import type { RotationView } from '../../src/domain/rotation-types.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
   getRotationQuery,
   issuedUpdate,
-  MINIMUM_OVERLAP_FAILURE,
   postgresCredentialsRotation,
   rotateBothUpdate,
   rotateNowSignal,
   rotateUpdate,
-  rotateWithOptionsUpdate,
   TASK_QUEUE,
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
@@ -86,7 +85,7 @@ describe('minimum overlap (rotate update validator)', () => {
   it('refuses a rotation that would overwrite a pair retired less than minimumOverlapSeconds ago; the refusal leaves no trace', async () => {
     const { handle, target } = await start({ minimumOverlapSeconds: 3600 });
     // Right after issue the inactive slot's password was never published: nobody can hold it, so no wait.
-    const first = await handle.executeUpdate(rotateUpdate);
+    const first = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(first.activeIndex).toBe(1);
     expect(first.minimumOverlapSeconds).toBe(3600);
     await env.sleep(10_000); // the run continues as new after its quiet period: a fresh history to inspect
@@ -95,18 +94,18 @@ describe('minimum overlap (rotate update validator)', () => {
     const snapshots = target.states.length;
     const events = await updateEvents(handle);
 
-    const err = await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{}] }).catch((e: unknown) => e);
+    const err = await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e);
     const failure = failureOf(err);
-    expect(failure.type).toBe(MINIMUM_OVERLAP_FAILURE);
+    expect(failure.type).toBe(FailureType.MinimumOverlap);
     const allowedAt = new Date(Date.parse(first.lastRotatedAt!) + 3600_000).toISOString();
-    expect(failure.details?.[0]).toBe(allowedAt);
+    expect(findFailure(err, FailureType.MinimumOverlap)?.details).toMatchObject({ allowedAt, minimumOverlapSeconds: 3600 });
     expect(failure.message).toContain(`Allowed from ${allowedAt} on`);
     expect(failure.message).toContain('"app_user_1" (slot 0)');
     expect(failure.message).toContain('force');
     // The no-argument form of the update is checked the same way.
-    expect(failureOf(await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     // So is the form that does not wait for the rotation (CLI --no-wait).
-    expect(failureOf(await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ wait: false }] }).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{ wait: false }] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     // A signal cannot be refused: it is dropped.
     await handle.signal(rotateNowSignal);
     await env.sleep(1_000);
@@ -117,11 +116,11 @@ describe('minimum overlap (rotate update validator)', () => {
     expect(await updateEvents(handle)).toBe(events);
 
     // force overrides the overlap.
-    const forced = await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ force: true }] });
+    const forced = await handle.executeUpdate(rotateUpdate, { args: [{ force: true }] });
     expect(forced.activeIndex).toBe(0);
     expect(steps(target, calls)).toEqual(['stagePassword:0', 'applyPassword:0', 'verifyLogin:0', 'publish:0:true']);
     // wait: false answers before the rotation ran; the rotation follows.
-    const requested = await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ force: true, wait: false }] });
+    const requested = await handle.executeUpdate(rotateUpdate, { args: [{ force: true, wait: false }] });
     expect(requested.activeIndex).toBe(0);
     await env.sleep(1_000);
     expect((await handle.query(getRotationQuery)).activeIndex).toBe(1);
@@ -129,11 +128,11 @@ describe('minimum overlap (rotate update validator)', () => {
 
   it('allows the rotation once the overlap has passed', async () => {
     const { handle } = await start({ minimumOverlapSeconds: 2 * 3600 });
-    const first = await handle.executeUpdate(rotateUpdate);
+    const first = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     await env.sleep(HOUR_MS);
-    expect(failureOf(await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     await env.sleep(HOUR_MS);
-    const second = await handle.executeUpdate(rotateUpdate);
+    const second = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(second.activeIndex).toBe(0);
     expect(Date.parse(second.lastRotatedAt!) - Date.parse(first.lastRotatedAt!)).toBeGreaterThanOrEqual(2 * HOUR_MS);
   });
@@ -148,9 +147,9 @@ describe('minimum overlap (rotate update validator)', () => {
 
     // A forced rotation that fails leaves the retry to the schedule: at the next rotate-at instant, well within
     // the overlap of the last success, and it runs.
-    const first = await handle.executeUpdate(rotateUpdate);
+    const first = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     target.applyFailure = 'connect ECONNREFUSED';
-    expect(failureOf(await handle.executeUpdate(rotateWithOptionsUpdate, { args: [{ force: true }] }).catch((e: unknown) => e)).type).toBe('RotationFailed');
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{ force: true }] }).catch((e: unknown) => e)).type).toBe('RotationFailed');
     const failed = await handle.query(getRotationQuery);
     expect(failed.rotationStatus).toBe('failed');
     const retryAt = Date.parse(failed.nextRotationAt!);
@@ -164,7 +163,7 @@ describe('minimum overlap (rotate update validator)', () => {
 
     const lowered = await handle.executeUpdate(updateConfigUpdate, { args: [{ minimumOverlapSeconds: 0 }] });
     expect(lowered.minimumOverlapSeconds).toBe(0);
-    expect((await handle.executeUpdate(rotateUpdate)).rotationStatus).toBe('success');
+    expect((await handle.executeUpdate(rotateUpdate, { args: [{}] })).rotationStatus).toBe('success');
   });
 });
 
@@ -184,7 +183,7 @@ describe('incident rotation (rotateBoth)', () => {
     expect(Math.min(...generations)).toBeGreaterThan(2);
 
     // From slot 1 active: slot 0 first.
-    await handle.executeUpdate(rotateUpdate); // → 0
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // → 0
     const from2 = target.calls.length;
     const again = await handle.executeUpdate(rotateBothUpdate, { args: [{}] });
     expect(again.activeIndex).toBe(1);
@@ -192,12 +191,12 @@ describe('incident rotation (rotateBoth)', () => {
       'stagePassword:1', 'applyPassword:1', 'verifyLogin:1', 'publish:1:true',
       'stagePassword:0', 'applyPassword:0', 'verifyLogin:0', 'publish:0:false',
     ]);
-    await handle.executeUpdate(rotateUpdate); // → 0
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // → 0
     const from3 = target.calls.length;
     expect((await handle.executeUpdate(rotateBothUpdate, { args: [{}] })).activeIndex).toBe(1);
     expect(steps(target, from3)[0]).toBe('stagePassword:1');
-    await handle.executeUpdate(rotateUpdate); // → 0
-    await handle.executeUpdate(rotateUpdate); // → 1
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // → 0
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // → 1
     const from4 = target.calls.length;
     expect((await handle.executeUpdate(rotateBothUpdate, { args: [{}] })).activeIndex).toBe(0);
     expect(steps(target, from4)).toEqual([
@@ -209,14 +208,14 @@ describe('incident rotation (rotateBoth)', () => {
 
   it('is not held back by the overlap, and afterwards a rotation need not wait (the other new password was never published)', async () => {
     const { handle, target } = await start({ minimumOverlapSeconds: 3600 });
-    await handle.executeUpdate(rotateUpdate); // slot 1 active; slot 0 retired just now
-    expect(failureOf(await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // slot 1 active; slot 0 retired just now
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     const incident = await handle.executeUpdate(rotateBothUpdate, { args: [{}] });
     expect(incident.activeIndex).toBe(0);
-    const next = await handle.executeUpdate(rotateUpdate);
+    const next = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(next.activeIndex).toBe(1);
     // …but the pair published by the incident has just retired: the next one waits again.
-    expect(failureOf(await handle.executeUpdate(rotateUpdate).catch((e: unknown) => e)).type).toBe(MINIMUM_OVERLAP_FAILURE);
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     expectMappedPairAlwaysLogsIn(target);
   });
 
@@ -236,7 +235,7 @@ describe('incident rotation (rotateBoth)', () => {
 
     // A rotation then replaces the other role's password (it is the inactive one now).
     target.applyFailure = null;
-    const repaired = await handle.executeUpdate(rotateUpdate);
+    const repaired = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(repaired).toMatchObject({ activeIndex: 0, rotationStatus: 'success', lastRotationMessage: null });
     expectMappedPairAlwaysLogsIn(target);
   });
@@ -258,7 +257,7 @@ describe('incident rotation (rotateBoth)', () => {
     target.applyDelayMs = 1500;
     const incident = handle.executeUpdate(rotateBothUpdate, { args: [{}] });
     await new Promise((r) => setTimeout(r, 500));
-    const [a, b] = await Promise.all([incident, handle.executeUpdate(rotateUpdate)]);
+    const [a, b] = await Promise.all([incident, handle.executeUpdate(rotateUpdate, { args: [{}] })]);
     target.applyDelayMs = 0;
     expect(a.activeIndex).toBe(1);
     const incidentSteps = [

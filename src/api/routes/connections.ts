@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { uuidSchema } from '../../domain/rotation-schemas.js';
 import { z } from 'zod';
 import { createConnectionSchema, updateConnectionSchema } from '../../domain/connection-schemas.js';
 import { addConnection, listAllConnections, removeConnection, requireConnection, updateConnection } from '../../service/connections.js';
@@ -43,7 +44,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { 
 
   app.get(
     '',
-    { schema: { tags, querystring: z.strictObject({ projectId: z.uuid({ error: 'must be a UUID' }) }), response: { 200: z.object({ appConnections: z.array(connectionSchema) }), ...errors } } },
+    { schema: { tags, querystring: z.strictObject({ projectId: uuidSchema }), response: { 200: z.object({ appConnections: z.array(connectionSchema) }), ...errors } } },
     async (req) => {
       allow(req, 'read', req.query.projectId);
       return { appConnections: (await listAllConnections(ctx, req.query.projectId)).map(toAppConnection) };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createRotationSchema, deleteRotationOptionsSchema, rotateOptionsSchema, updateRotationSchema } from '../../domain/rotation-schemas.js';
+import { createRotationSchema, deleteRotationOptionsSchema, rotateOptionsSchema, updateRotationSchema, uuidSchema } from '../../domain/rotation-schemas.js';
 import { checkRotation } from '../../service/rotation-check.js';
 import {
   createRotation,
@@ -10,9 +10,9 @@ import {
   incidentRotation,
   listRotationViews,
   readGeneratedCredentials,
+  requireRotation,
   rotateRotation,
   rotationNameQuerySchema,
-  rotationProjectId,
   updateRotation,
 } from '../../service/rotations.js';
 import {
@@ -39,7 +39,7 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
 
   app.get(
     '',
-    { schema: { tags, querystring: z.strictObject({ projectId: z.uuid({ error: 'must be a UUID' }) }), response: { 200: z.object({ secretRotations: z.array(rotationSchema) }), ...errors } } },
+    { schema: { tags, querystring: z.strictObject({ projectId: uuidSchema }), response: { 200: z.object({ secretRotations: z.array(rotationSchema) }), ...errors } } },
     async (req) => {
       allow(req, 'read', req.query.projectId);
       return { secretRotations: await listRotationViews(ctx, req.query.projectId) };
@@ -56,21 +56,24 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
   );
 
   app.get('/:rotationId', { schema: { tags, params: byId, response: { 200: one, ...errors } } }, async (req) => {
-    allow(req, 'read', await rotationProjectId(ctx, req.params.rotationId));
-    return { secretRotation: await getRotationView(ctx, req.params.rotationId) };
+    const rotation = await requireRotation(ctx, req.params.rotationId);
+    allow(req, 'read', rotation.projectId);
+    return { secretRotation: await getRotationView(ctx, rotation) };
   });
 
   app.patch('/:rotationId', { schema: { tags, params: byId, body: updateRotationSchema, response: { 200: one, ...errors } } }, async (req) => {
-    const principal = allow(req, 'edit', await rotationProjectId(ctx, req.params.rotationId));
-    return { secretRotation: await updateRotation(ctx, req.params.rotationId, req.body, actorOf(principal)) };
+    const rotation = await requireRotation(ctx, req.params.rotationId);
+    const principal = allow(req, 'edit', rotation.projectId);
+    return { secretRotation: await updateRotation(ctx, rotation, req.body, actorOf(principal)) };
   });
 
   app.delete(
     '/:rotationId',
     { schema: { tags, params: byId, querystring: deleteRotationOptionsSchema, response: { 200: one, ...errors } } },
     async (req) => {
-      const principal = allow(req, 'delete', await rotationProjectId(ctx, req.params.rotationId));
-      return { secretRotation: await deleteRotation(ctx, req.params.rotationId, req.query, actorOf(principal)) };
+      const rotation = await requireRotation(ctx, req.params.rotationId);
+      const principal = allow(req, 'delete', rotation.projectId);
+      return { secretRotation: await deleteRotation(ctx, rotation, req.query, actorOf(principal)) };
     },
   );
 
@@ -89,8 +92,9 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
       },
     },
     async (req) => {
-      allow(req, 'rotate', await rotationProjectId(ctx, req.params.rotationId));
-      return { secretRotation: await rotateRotation(ctx, req.params.rotationId, req.body ?? {}) };
+      const rotation = await requireRotation(ctx, req.params.rotationId);
+      const principal = allow(req, 'rotate', rotation.projectId);
+      return { secretRotation: await rotateRotation(ctx, rotation, req.body ?? {}, actorOf(principal)) };
     },
   );
 
@@ -108,8 +112,9 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
       },
     },
     async (req) => {
-      const principal = allow(req, 'rotate', await rotationProjectId(ctx, req.params.rotationId));
-      return incidentRotation(ctx, req.params.rotationId, actorOf(principal));
+      const rotation = await requireRotation(ctx, req.params.rotationId);
+      const principal = allow(req, 'rotate', rotation.projectId);
+      return incidentRotation(ctx, rotation, actorOf(principal));
     },
   );
 
@@ -127,7 +132,7 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
       },
     },
     async (req) => {
-      const principal = allow(req, 'read', await rotationProjectId(ctx, req.params.rotationId));
+      const principal = allow(req, 'read', (await requireRotation(ctx, req.params.rotationId)).projectId);
       return checkRotation(ctx, req.params.rotationId, actorOf(principal));
     },
   );
@@ -136,8 +141,9 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
     '/:rotationId/generated-credentials',
     { schema: { tags, description: 'Both roles\u2019 current credentials; audited.', params: byId, response: { 200: generatedCredentialsSchema, ...errors } } },
     async (req) => {
-      const principal = allow(req, 'read-generated-credentials', await rotationProjectId(ctx, req.params.rotationId));
-      return readGeneratedCredentials(ctx, req.params.rotationId, actorOf(principal));
+      const rotation = await requireRotation(ctx, req.params.rotationId);
+      const principal = allow(req, 'read-generated-credentials', rotation.projectId);
+      return readGeneratedCredentials(ctx, rotation, actorOf(principal));
     },
   );
 };
