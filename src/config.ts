@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './activities/target-pools.js';
+import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);

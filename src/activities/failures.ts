@@ -1,6 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ConfigurationError, redact } from '../domain/errors.js';
 
+/** "<message>. To fix: <fix>", with one full stop between them whether or not the message ends with one. */
+function withFix(message: string, fix: string | undefined, secrets: readonly string[] = []): string {
+  if (!fix) return message;
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  return `${sentence} ${redact(`To fix: ${fix}`, secrets)}`;
+}
+
 /**
  * Every activity failure leaves through here: the message is redacted (known secrets, verifiers, password
  * literals) and configuration errors become non-retryable. The original error is not attached as a cause,
@@ -15,8 +22,7 @@ export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promi
     if (err instanceof ApplicationFailure) throw err;
     const message = redact(err instanceof Error ? err.message : String(err), secrets);
     if (err instanceof ConfigurationError) {
-      const fix = err.fix ? redact(` To fix: ${err.fix}`, secrets) : '';
-      throw ApplicationFailure.create({ message: message + fix, type: 'ConfigurationError', nonRetryable: true, details: [err.code, err.field ?? null] });
+      throw ApplicationFailure.create({ message: withFix(message, err.fix, secrets), type: 'ConfigurationError', nonRetryable: true, details: [err.code, err.field ?? null] });
     }
     throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error' });
   }
