@@ -193,7 +193,7 @@ export interface GeneratedCredentials {
 /** Both slots' current credentials (the active one at activeIndex). Every read is audited. */
 export async function readGeneratedCredentials(ctx: ServiceContext, rotationId: string, actor: string): Promise<GeneratedCredentials> {
   const view = await getRotationView(ctx, rotationId);
-  const current = await readCurrentCredentials(ctx.db, rotationId);
+  const current = await readCurrentCredentials(ctx.db.pool, ctx.db.box, rotationId);
   const usernames = [view.parameters.username1, view.parameters.username2];
   await recordAudit(ctx.db.pool, { actor, action: 'rotation.generated-credentials-read', projectId: view.projectId, rotationId, details: { slots: current.map((c) => c.slot) } });
   return {
