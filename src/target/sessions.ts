@@ -3,8 +3,9 @@ import type { TargetConnection } from '../store/connections.js';
 import { clientConfig, type TargetLimits } from './settings.js';
 
 /**
- * The cluster a connection record reaches: connections with the same key share one cap. Host and port for
- * now; two records naming one server differently (`localhost` vs `127.0.0.1`) are then capped separately.
+ * The cluster a connection record reaches: connection records with the same key share one cap. Host and port
+ * until connections record their cluster's identity; until then two records naming one server differently
+ * (`localhost` vs `127.0.0.1`) are capped separately.
  */
 export function clusterKeyOf(c: TargetConnection): string {
   return `${c.host}:${c.port}`;
