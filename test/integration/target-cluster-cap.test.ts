@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { CredentialRef } from '../../src/activities/types.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
+import { readConnectionPassword } from '../../src/store/connections.js';
 import { readCredential, readCurrentCredentials } from '../../src/store/credentials.js';
 import { clusterKeyOf, TargetSessions } from '../../src/target/sessions.js';
 import { APPLICATION_NAME, DEFAULT_TARGET_LIMITS, type TargetLimits } from '../../src/target/settings.js';
@@ -110,5 +111,20 @@ describe('per-cluster cap on target connections', () => {
       const { target, roles } = rotations[i]!;
       expect(await canLogin(target.database, roles[1]!, await readCredential(stack.ctx.db.pool, stack.ctx.db.box, ref))).toBe(true);
     }
+  });
+
+  it("a wait for a slot ends with the caller's signal (an activity's timeout), and gives no slot away", async () => {
+    const sessions = new TargetSessions({ ...LIMITS, poolMax: 1 });
+    const t = targets[0]!;
+    const login = { user: t.connection.username, password: await readConnectionPassword(stack.ctx.db, t.connection.id) };
+    const holder = sessions.run(t.connection, login, (c) => c.query('SELECT pg_sleep(0.5)'));
+    const timeout = new AbortController();
+    const waiting = sessions.run(t.connection, login, (c) => c.query('SELECT 1'), timeout.signal);
+    const queued = sessions.run(t.connection, login, async (c) => (await c.query<{ n: number }>('SELECT 2 AS n')).rows[0]!.n);
+    setTimeout(() => timeout.abort(new Error('activity timed out')), 100);
+    await expect(waiting).rejects.toThrow('activity timed out');
+    await holder;
+    expect(await queued).toBe(2); // the abandoned place in the queue did not block the next waiter
+    expect(await sessions.run(t.connection, login, async (c) => (await c.query<{ n: number }>('SELECT 3 AS n')).rows[0]!.n)).toBe(3);
   });
 });
