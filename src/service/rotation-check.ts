@@ -9,8 +9,7 @@ import { getConnection } from '../store/connections.js';
 import { readCurrentCredentials } from '../store/credentials.js';
 import { readSecrets } from '../store/secrets.js';
 import { checkLogin } from '../target/login.js';
-import { DEFAULT_TARGET_LIMITS } from '../target/settings.js';
-import { TargetSessions } from '../target/sessions.js';
+import { serviceSessions } from '../target/sessions.js';
 import type { ServiceContext } from './context.js';
 import { fieldError, ServiceError } from './errors.js';
 import { getRotationView } from './rotations.js';
@@ -74,16 +73,8 @@ function adviceFor(view: RotationView, slots: (SlotCheck & { passwordRefused: bo
   return parts.join(' ');
 }
 
-/** This process's cap on connections to each target cluster (the API's and the CLI's checks share it). */
-const processSessions = new TargetSessions(DEFAULT_TARGET_LIMITS);
-
 /** Checks one rotation's credentials against its target and its mapped secrets (audited as `rotation.checked`). */
-export async function checkRotation(
-  ctx: ServiceContext,
-  rotationId: string,
-  actor: string,
-  sessions: TargetSessions = processSessions,
-): Promise<RotationCheck> {
+export async function checkRotation(ctx: ServiceContext, rotationId: string, actor: string): Promise<RotationCheck> {
   const view = await getRotationView(ctx, rotationId);
   if (view.activeIndex === null) throw fieldError('conflict', 'rotationId', `must name a rotation whose credentials are issued: ${rotationId} is still issuing`);
   const activeIndex = view.activeIndex;
@@ -98,7 +89,7 @@ export async function checkRotation(
       const username = usernames[slot];
       const stored = current.find((c) => c.slot === slot);
       if (!stored) return { slot, username, loginOk: false, passwordRefused: false, error: 'no current credential is stored for this slot' };
-      const outcome = await checkLogin(sessions, connection, { user: username, password: stored.password });
+      const outcome = await checkLogin(serviceSessions, connection, { user: username, password: stored.password });
       if (outcome.ok) return { slot, username, loginOk: true, passwordRefused: false };
       const error = outcome.passwordRefused ? `the stored password is refused (${outcome.message}): it was changed outside pg-rotator` : outcome.message;
       return { slot, username, loginOk: false, passwordRefused: outcome.passwordRefused, error };

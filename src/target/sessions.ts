@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { TargetConnection } from '../store/connections.js';
-import { clientConfig, type TargetLimits } from './settings.js';
+import { clientConfig, DEFAULT_TARGET_LIMITS, type TargetLimits } from './settings.js';
 
 /**
  * The cluster a connection record reaches: connection records with the same key share one cap. Host and port
@@ -99,3 +99,6 @@ export class TargetSessions {
     }
   }
 }
+
+/** The cap of an API or CLI process (its drift checks and connection proofs); the worker builds its own from configuration. */
+export const serviceSessions = new TargetSessions(DEFAULT_TARGET_LIMITS);
