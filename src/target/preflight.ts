@@ -43,7 +43,7 @@ function dedicatedRoleFix(admin: AdminFacts, database: string, field: string, sl
   return (
     `use a dedicated login role without SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS for ${field} (do not change the ` +
     `attributes of the role you named: something may administer the database with it), e.g. ${statements.join(' ')} ` +
-    `then grant it what your application needs and set ${field} to it.`
+    `then grant it what your application needs and set ${field} to it (no password needed: the rotation sets it).`
   );
 }
 
