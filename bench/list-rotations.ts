@@ -134,6 +134,8 @@ async function main(): Promise<void> {
           lastFailedAt: null,
           lastRotationJobId: `pg-rotation-${id}`,
           lastRotationMessage: null,
+          inactiveRetiredAt: null,
+          lastScheduledFor: null,
           nextRotationAt: next === null ? null : new Date(next).toISOString(),
           updatedAt: lastRotatedAt,
         };

@@ -9,7 +9,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openBenchStack } from './bench-stack.js';
 import { createActivities } from '../src/activities/index.js';
-import { TargetPools } from '../src/activities/target-pools.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { Slot } from '../src/domain/rotation-types.js';
@@ -17,6 +16,7 @@ import { addConnection } from '../src/service/connections.js';
 import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation, rotateRotation } from '../src/service/rotations.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
+import { TargetSessions } from '../src/target/sessions.js';
 
 const N = Number(process.env.ROTATIONS ?? 50);
 const WARMUP = 3;
@@ -76,8 +76,7 @@ async function main(): Promise<void> {
     const folderId = await ensureFolder(ctx.db.pool, projectId, 'dev', '/');
     const environment = await requireEnvironment(ctx.db.pool, projectId, 'dev');
     await insertRotation(ctx.db.pool, directId, newRotationConfig(input, { folderId, environment, connectionName: 'bench', now: new Date().toISOString() }));
-    const pools = new TargetPools(config.targetLimits);
-    const acts = createActivities({ db: ctx.db, pools, limits: config.targetLimits, webhooks: false });
+    const acts = createActivities({ db: ctx.db, sessions: new TargetSessions(config.targetLimits), webhooks: false });
     let generation = 0;
     let active: Slot = 1;
     const direct = async () => {
@@ -102,7 +101,6 @@ async function main(): Promise<void> {
       t.push(await timed(temporal));
       d.push(await timed(direct));
     }
-    await pools.close();
     t.sort((a, b) => a - b);
     d.sort((a, b) => a - b);
     const row = (name: string, xs: number[]) =>

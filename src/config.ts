@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './activities/target-pools.js';
+import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -9,6 +9,7 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   DATABASE_URL: z.string().url().optional(),
   ROTATOR_ENCRYPTION_KEY: z.string().optional(),
+  // Connections this process opens to one target cluster at most, admin work and login checks together.
   ROTATOR_TARGET_POOL_MAX: positiveInt(DEFAULT_TARGET_LIMITS.poolMax),
   ROTATOR_TARGET_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.connectTimeoutMs),
   ROTATOR_TARGET_STATEMENT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.statementTimeoutMs),

@@ -1,5 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ConfigurationError, redact } from '../domain/errors.js';
+import { failure, FailureType } from '../domain/failures.js';
+
+/** "<message>. To fix: <fix>", with one full stop between them whether or not the message ends with one. */
+function withFix(message: string, fix: string | null): string {
+  if (!fix) return message;
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  return `${sentence} To fix: ${fix}`;
+}
 
 /**
  * Every activity failure leaves through here: the message is redacted (known secrets, verifiers, password
@@ -15,8 +23,9 @@ export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promi
     if (err instanceof ApplicationFailure) throw err;
     const message = redact(err instanceof Error ? err.message : String(err), secrets);
     if (err instanceof ConfigurationError) {
-      const fix = err.fix ? redact(` To fix: ${err.fix}`, secrets) : '';
-      throw ApplicationFailure.create({ message: message + fix, type: 'ConfigurationError', nonRetryable: true, details: [err.code, err.field ?? null] });
+      const { field, code, fix } = err.details;
+      const safeFix = fix === null ? null : redact(fix, secrets);
+      throw failure(FailureType.ConfigurationError, withFix(message, safeFix), { details: { field, code, fix: safeFix } });
     }
     throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error' });
   }

@@ -1,13 +1,13 @@
 import type { ControlDb } from '../store/db.js';
+import type { TargetSessions } from '../target/sessions.js';
 import { createStoreActivities } from './store-activities.js';
 import { createTargetActivities } from './target-activities.js';
-import type { TargetLimits, TargetPools } from './target-pools.js';
 import type { RotationActivities } from './types.js';
 
 export interface ActivityDeps {
   db: ControlDb;
-  pools: TargetPools;
-  limits: TargetLimits;
+  /** Every connection to a target goes through it (the per-cluster cap of this process). */
+  sessions: TargetSessions;
   /** Queue webhook notifications (when a webhook URL is configured). */
   webhooks: boolean;
 }

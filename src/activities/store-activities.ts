@@ -34,7 +34,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
         if (await credentialExists(db.pool, ref)) return; // a retry after the row was written
         const rotation = await requireRotation(db, ref.rotationId);
         const requirements = passwordRequirementsSchema.parse(rotation.config.parameters.passwordRequirements ?? {});
-        await stageCredential(db, ref, generatePassword(requirements));
+        await stageCredential(db.pool, db.box, ref, generatePassword(requirements));
       });
     },
 
@@ -45,13 +45,13 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
           if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
           const changed = await promoteCredential(tx, ref);
           if (!changed || !activate) return { secretVersion: null };
-          const password = await readCredential(db, ref);
+          const password = await readCredential(tx, db.box, ref);
           secrets.push(password);
           const { parameters, secretsMapping, folder } = rotation.config;
           const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
           // Username and password change together, in this one transaction (I4).
-          await writeSecretVersion(db, tx, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
-          const secretVersion = await writeSecretVersion(db, tx, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
+          await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
+          const secretVersion = await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
           await recordAudit(tx, {
             actor,
             action: 'rotation.published',

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { clientConfig, DEFAULT_TARGET_LIMITS } from '../activities/target-pools.js';
+import { clientConfig, DEFAULT_TARGET_LIMITS } from '../target/settings.js';
 import { createConnectionSchema, updateConnectionSchema } from '../domain/connection-schemas.js';
 import { redact } from '../domain/errors.js';
 import { recordAudit } from '../store/audit.js';

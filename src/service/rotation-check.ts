@@ -3,14 +3,13 @@
  * the caller (API/CLI), not in the workflow: it reads, logs in and changes nothing on the target, so there is
  * nothing to make durable. The report never contains a password.
  */
-import pg from 'pg';
-import { redact } from '../domain/errors.js';
 import type { RotationView, Slot } from '../domain/rotation-types.js';
-import { clientConfig, DEFAULT_TARGET_LIMITS, type TargetLimits } from '../activities/target-pools.js';
 import { recordAudit } from '../store/audit.js';
-import { getConnection, type TargetConnection } from '../store/connections.js';
+import { getConnection } from '../store/connections.js';
 import { readCurrentCredentials } from '../store/credentials.js';
 import { readSecrets } from '../store/secrets.js';
+import { checkLogin } from '../target/login.js';
+import { serviceSessions } from '../target/sessions.js';
 import type { ServiceContext } from './context.js';
 import { fieldError, ServiceError } from './errors.js';
 import { getRotationView } from './rotations.js';
@@ -33,35 +32,6 @@ export interface RotationCheck {
   /** A stored password no longer logs in (it was changed outside pg-rotator), or the mapped secrets differ. */
   drift: boolean;
   advice: string;
-}
-
-/** Authentication failed: the role's password is not the one stored (changed outside the system). */
-const PASSWORD_MISMATCH = '28P01';
-
-interface LoginOutcome {
-  ok: boolean;
-  /** True when the password itself was refused: drift that a rotation repairs. */
-  passwordRefused: boolean;
-  error?: string;
-}
-
-async function tryLogin(c: TargetConnection, user: string, password: string, limits: TargetLimits): Promise<LoginOutcome> {
-  const client = new pg.Client(clientConfig(c, user, password, limits));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return { ok: true, passwordRefused: false };
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const message = redact(err instanceof Error ? err.message : String(err), [password]);
-    if (code === PASSWORD_MISMATCH) {
-      return { ok: false, passwordRefused: true, error: `the stored password is refused (${message}): it was changed outside pg-rotator` };
-    }
-    return { ok: false, passwordRefused: false, error: message };
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 function adviceFor(view: RotationView, slots: (SlotCheck & { passwordRefused: boolean })[], mappedOk: boolean): string {
@@ -104,18 +74,13 @@ function adviceFor(view: RotationView, slots: (SlotCheck & { passwordRefused: bo
 }
 
 /** Checks one rotation's credentials against its target and its mapped secrets (audited as `rotation.checked`). */
-export async function checkRotation(
-  ctx: ServiceContext,
-  rotationId: string,
-  actor: string,
-  limits: TargetLimits = DEFAULT_TARGET_LIMITS,
-): Promise<RotationCheck> {
+export async function checkRotation(ctx: ServiceContext, rotationId: string, actor: string): Promise<RotationCheck> {
   const view = await getRotationView(ctx, rotationId);
   if (view.activeIndex === null) throw fieldError('conflict', 'rotationId', `must name a rotation whose credentials are issued: ${rotationId} is still issuing`);
   const activeIndex = view.activeIndex;
   const connection = await getConnection(ctx.db.pool, view.connectionId);
   if (!connection) throw new ServiceError('failed', `the rotation's connection ${view.connectionId} does not exist`);
-  const current = await readCurrentCredentials(ctx.db, rotationId);
+  const current = await readCurrentCredentials(ctx.db.pool, ctx.db.box, rotationId);
   const usernames = [view.parameters.username1, view.parameters.username2] as const;
 
   const checkedAt = new Date().toISOString();
@@ -124,12 +89,14 @@ export async function checkRotation(
       const username = usernames[slot];
       const stored = current.find((c) => c.slot === slot);
       if (!stored) return { slot, username, loginOk: false, passwordRefused: false, error: 'no current credential is stored for this slot' };
-      const outcome = await tryLogin(connection, username, stored.password, limits);
-      return { slot, username, loginOk: outcome.ok, passwordRefused: outcome.passwordRefused, ...(outcome.error ? { error: outcome.error } : {}) };
+      const outcome = await checkLogin(serviceSessions, connection, { user: username, password: stored.password });
+      if (outcome.ok) return { slot, username, loginOk: true, passwordRefused: false };
+      const error = outcome.passwordRefused ? `the stored password is refused (${outcome.message}): it was changed outside pg-rotator` : outcome.message;
+      return { slot, username, loginOk: false, passwordRefused: outcome.passwordRefused, error };
     }),
   );
 
-  const latest = async (key: string) => (await readSecrets(ctx.db, { folderId: view.folderId, key }))[0]?.secretValue;
+  const latest = async (key: string) => (await readSecrets(ctx.db.pool, ctx.db.box, { folderId: view.folderId, key }))[0]?.secretValue;
   const [mappedUser, mappedPassword] = await Promise.all([latest(view.secretsMapping.username), latest(view.secretsMapping.password)]);
   const activeStored = current.find((c) => c.slot === activeIndex);
   const mappedSecretsMatchActive = activeStored !== undefined && mappedUser === usernames[activeIndex] && mappedPassword === activeStored.password;

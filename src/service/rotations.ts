@@ -185,7 +185,7 @@ export async function getRotationByName(ctx: ServiceContext, name: string, query
 export async function readGeneratedCredentials(ctx: ServiceContext, ref: RotationRef, actor: string): Promise<GeneratedCredentials> {
   const view = await getRotationView(ctx, ref);
   const rotationId = view.id;
-  const current = await readCurrentCredentials(ctx.db, rotationId);
+  const current = await readCurrentCredentials(ctx.db.pool, ctx.db.box, rotationId);
   const usernames = [view.parameters.username1, view.parameters.username2];
   await recordAudit(ctx.db.pool, { actor, action: 'rotation.generated-credentials-read', projectId: view.projectId, rotationId, details: { slots: current.map((c) => c.slot) } });
   return {

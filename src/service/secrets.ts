@@ -26,7 +26,7 @@ export async function readFolderSecrets(ctx: ServiceContext, query: unknown, act
   const q = parseInput(secretQuerySchema, query);
   await requireEnvironment(ctx.db.pool, q.projectId, q.environment);
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
-  const secrets = folderId ? await readSecrets(ctx.db, { folderId, key: q.key, version: q.version }) : [];
+  const secrets = folderId ? await readSecrets(ctx.db.pool, ctx.db.box, { folderId, key: q.key, version: q.version }) : [];
   if (q.key && secrets.length === 0) {
     throw fieldError('not-found', 'key', `must name an existing secret${q.version ? ' version' : ''}: ${q.key} not found in ${q.environment}:${q.secretPath}`);
   }

@@ -1,6 +1,7 @@
 import type { Slot } from '../domain/rotation-types.js';
 import { aad } from './secret-box.js';
-import type { ControlDb, Queryable } from './db.js';
+import type { Queryable } from './db.js';
+import type { SecretBox } from './secret-box.js';
 
 export interface CredentialKey {
   rotationId: string;
@@ -9,11 +10,11 @@ export interface CredentialKey {
 }
 
 /** Stores a generated password as staged. Returns false when one was staged already (idempotent retry). */
-export async function stageCredential(db: ControlDb, key: CredentialKey, password: string): Promise<boolean> {
-  const { rowCount } = await db.pool.query(
+export async function stageCredential(db: Queryable, box: SecretBox, key: CredentialKey, password: string): Promise<boolean> {
+  const { rowCount } = await db.query(
     `INSERT INTO credentials (rotation_id, slot, generation, status, password_enc) VALUES ($1, $2, $3, 'staged', $4)
      ON CONFLICT (rotation_id, slot, generation) DO NOTHING`,
-    [key.rotationId, key.slot, key.generation, db.box.seal(password, aad.credential(key.rotationId, key.slot, key.generation))],
+    [key.rotationId, key.slot, key.generation, box.seal(password, aad.credential(key.rotationId, key.slot, key.generation))],
   );
   return (rowCount ?? 0) > 0;
 }
@@ -28,13 +29,13 @@ export async function credentialExists(db: Queryable, key: CredentialKey): Promi
 }
 
 /** The password of (rotation, slot, generation), staged or current. */
-export async function readCredential(db: ControlDb, key: CredentialKey): Promise<string> {
-  const { rows } = await db.pool.query(
+export async function readCredential(db: Queryable, box: SecretBox, key: CredentialKey): Promise<string> {
+  const { rows } = await db.query(
     'SELECT password_enc FROM credentials WHERE rotation_id = $1 AND slot = $2 AND generation = $3',
     [key.rotationId, key.slot, key.generation],
   );
   if (!rows[0]) throw new Error(`no password staged for rotation ${key.rotationId} slot ${key.slot} generation ${key.generation}`);
-  return db.box.open(rows[0].password_enc, aad.credential(key.rotationId, key.slot, key.generation));
+  return box.open(rows[0].password_enc, aad.credential(key.rotationId, key.slot, key.generation));
 }
 
 export interface CurrentCredential {
@@ -45,8 +46,8 @@ export interface CurrentCredential {
 }
 
 /** The current password of each slot (for generated-credentials and drift checks). */
-export async function readCurrentCredentials(db: ControlDb, rotationId: string): Promise<CurrentCredential[]> {
-  const { rows } = await db.pool.query(
+export async function readCurrentCredentials(db: Queryable, box: SecretBox, rotationId: string): Promise<CurrentCredential[]> {
+  const { rows } = await db.query(
     `SELECT slot, generation, password_enc, updated_at FROM credentials
      WHERE rotation_id = $1 AND status = 'current' ORDER BY slot`,
     [rotationId],
@@ -54,7 +55,7 @@ export async function readCurrentCredentials(db: ControlDb, rotationId: string):
   return rows.map((r) => ({
     slot: r.slot as Slot,
     generation: r.generation as number,
-    password: db.box.open(r.password_enc, aad.credential(rotationId, r.slot, r.generation)),
+    password: box.open(r.password_enc, aad.credential(rotationId, r.slot, r.generation)),
     updatedAt: (r.updated_at as Date).toISOString(),
   }));
 }

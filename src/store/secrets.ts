@@ -1,5 +1,6 @@
 import { aad } from './secret-box.js';
-import type { ControlDb, Queryable } from './db.js';
+import type { Queryable } from './db.js';
+import type { SecretBox } from './secret-box.js';
 
 export interface SecretValue {
   id: string;
@@ -13,8 +14,8 @@ export interface SecretValue {
 
 /** Writes a new version of a secret in a folder (creating the secret on first write). Returns the version. */
 export async function writeSecretVersion(
-  db: ControlDb,
   client: Queryable,
+  box: SecretBox,
   input: { folderId: string; key: string; value: string; rotationId: string },
 ): Promise<number> {
   const { rows } = await client.query(
@@ -31,7 +32,7 @@ export async function writeSecretVersion(
   await client.query('INSERT INTO secret_versions (secret_id, version, value_enc) VALUES ($1, $2, $3)', [
     secretId,
     version,
-    db.box.seal(input.value, aad.secretVersion(secretId, version)),
+    box.seal(input.value, aad.secretVersion(secretId, version)),
   ]);
   return version;
 }
@@ -57,10 +58,11 @@ export async function deleteRotationSecrets(db: Queryable, rotationId: string): 
 
 /** Latest (or a given) version of every secret in a folder, or of one key. */
 export async function readSecrets(
-  db: ControlDb,
+  db: Queryable,
+  box: SecretBox,
   filter: { folderId: string; key?: string; version?: number },
 ): Promise<SecretValue[]> {
-  const { rows } = await db.pool.query(
+  const { rows } = await db.query(
     `SELECT s.id, s.key, s.rotation_id, s.created_at, v.version, v.value_enc, v.created_at AS version_at
      FROM secrets s
      JOIN LATERAL (
@@ -73,7 +75,7 @@ export async function readSecrets(
   return rows.map((r) => ({
     id: r.id,
     secretKey: r.key,
-    secretValue: db.box.open(r.value_enc, aad.secretVersion(r.id, r.version)),
+    secretValue: box.open(r.value_enc, aad.secretVersion(r.id, r.version)),
     version: r.version,
     rotationId: r.rotation_id,
     createdAt: (r.created_at as Date).toISOString(),

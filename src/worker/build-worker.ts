@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { TargetPools } from '../activities/target-pools.js';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { SecretBox } from '../store/secret-box.js';
+import { TargetSessions } from '../target/sessions.js';
 import { TASK_QUEUE } from '../workflows/rotation-messages.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -27,19 +27,17 @@ export async function startWorker(config: RotatorConfig): Promise<RunningWorker>
   const databaseUrl = requireDatabaseUrl(config);
   await migrate(databaseUrl);
   const pool = createControlPool(databaseUrl);
-  const pools = new TargetPools(config.targetLimits);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUE,
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: { pool, box }, pools, limits: config.targetLimits, webhooks: config.webhook !== null }),
+    activities: createActivities({ db: { pool, box }, sessions: new TargetSessions(config.targetLimits), webhooks: config.webhook !== null }),
   });
   const webhooks = config.webhook ? startWebhookSender(pool, config.webhook) : null;
   const run = worker.run().finally(async () => {
     await webhooks?.stop();
-    await pools.close();
     await pool.end().catch(() => {});
     await connection.close().catch(() => {});
   });

@@ -268,8 +268,8 @@ describe('bad input (DESIGN §6)', () => {
       ['username2 does not exist', () => ({ username1: p.roles[0], username2: 'no_such_role' }), 'parameters.username2', /role "no_such_role" does not exist/, () => 'CREATE ROLE "no_such_role" LOGIN;'],
       ['username1 does not exist', () => ({ username1: 'no_such_role', username2: p.roles[1] }), 'parameters.username1', /role "no_such_role" does not exist/, () => 'CREATE ROLE "no_such_role" LOGIN;'],
       ['username2 cannot log in', () => ({ username1: p.roles[0], username2: nologin }), 'parameters.username2', /may not log in/, () => `ALTER ROLE "${nologin}" LOGIN;`],
-      ['username2 is a superuser', () => ({ username1: p.roles[0], username2: superuser }), 'parameters.username2', /is a superuser/, () => `ALTER ROLE "${superuser}" NOSUPERUSER;`],
-      ['username2 is the connection\'s own role', () => ({ username1: p.roles[0], username2: p.adminRole }), 'parameters.username2', /connection's own admin role/, () => `CREATE ROLE "${p.adminRole}_2" LOGIN;`],
+      ['username2 is a superuser', () => ({ username1: p.roles[0], username2: superuser }), 'parameters.username2', /is a superuser/, () => `use a dedicated login role without SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS for parameters.username2`],
+      ['username2 is the connection\'s own role', () => ({ username1: p.roles[0], username2: p.adminRole }), 'parameters.username2', /connection's own admin role/, () => `use a dedicated login role without SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS for parameters.username2`],
     ];
 
     it.each(cases)('%s → create fails with the fix, nothing issued, nothing left', async (_label, parameters, field, rule, fix) => {

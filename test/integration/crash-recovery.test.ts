@@ -93,7 +93,7 @@ it('SIGKILL of the worker between applyPassword and publish: the rotation comple
     [created.id],
   );
   expect(staged).toHaveLength(1);
-  const stagedPassword = await readCredential(stack.ctx.db, { rotationId: created.id, slot: 1, generation: staged[0].generation });
+  const stagedPassword = await readCredential(stack.ctx.db.pool, stack.ctx.db.box, { rotationId: created.id, slot: 1, generation: staged[0].generation });
   expect(await canLogin(target.database, target.roles[1], stagedPassword)).toBe(true);
   expect((await readFolderSecrets(stack.ctx, secretsQuery, 'test')).find((x) => x.secretKey === 'POSTGRES_DB_PASSWORD')!.version).toBe(1);
 

@@ -43,7 +43,7 @@ describe('dual-phase rotation end to end', () => {
     let pair = await mapped();
     expect(pair).toMatchObject({ username: target.roles[0], version: 1 });
     expect(await canLogin(target.database, pair.username, pair.password)).toBe(true);
-    const slots = await readCurrentCredentials(stack.ctx.db, created.id);
+    const slots = await readCurrentCredentials(stack.ctx.db.pool, stack.ctx.db.box, created.id);
     expect(slots.map((s) => s.slot)).toEqual([0, 1]);
     expect(await canLogin(target.database, target.roles[1], slots[1]!.password)).toBe(true);
     await rememberPasswords(stack.ctx.db);

@@ -6,18 +6,19 @@ import { ApplicationFailure } from '@temporalio/activity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
-import { DEFAULT_TARGET_LIMITS, TargetPools, type TargetLimits } from '../../src/activities/target-pools.js';
 import type { CredentialRef, RotationActivities } from '../../src/activities/types.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { readConnectionPassword } from '../../src/store/connections.js';
 import { readCredential } from '../../src/store/credentials.js';
+import { DEFAULT_TARGET_LIMITS, type TargetLimits } from '../../src/target/settings.js';
+import { TargetSessions } from '../../src/target/sessions.js';
 import { canLogin, openTestStack, type TestStack, type TestTarget } from '../support/stack.js';
 
 const LIMITS: TargetLimits = { ...DEFAULT_TARGET_LIMITS, lockTimeoutMs: 1000, statementTimeoutMs: 2500 };
 
 let stack: TestStack;
 let target: TestTarget;
-let pools: TargetPools;
+let sessions: TargetSessions;
 let activities: RotationActivities;
 let rotationId = '';
 
@@ -26,13 +27,12 @@ beforeAll(async () => {
   await stack.startWorker('worker-target-safety');
   target = await stack.newTarget('safety');
   rotationId = (await createRotation(stack.ctx, target.rotationBody({ isAutoRotationEnabled: false }), 'test')).id;
-  pools = new TargetPools(LIMITS);
-  activities = createActivities({ db: stack.ctx.db, pools, limits: LIMITS, webhooks: false });
+  sessions = new TargetSessions(LIMITS);
+  activities = createActivities({ db: stack.ctx.db, sessions, webhooks: false });
 });
 
 afterAll(async () => {
   if (rotationId) await deleteRotation(stack.ctx, rotationId, {}, 'test').catch(() => {});
-  await pools?.close();
   await stack?.close();
 });
 
@@ -64,8 +64,7 @@ async function failure(fn: () => Promise<unknown>): Promise<{ err: unknown; ms: 
 describe('target safety', () => {
   it('admin connections run with statement_timeout and lock_timeout; a long statement is cancelled', async () => {
     const password = await readConnectionPassword(stack.ctx.db, target.connection.id);
-    const client = await pools.get(target.connection, password).connect();
-    try {
+    await sessions.run(target.connection, { user: target.connection.username, password }, async (client) => {
       expect((await client.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('2500ms');
       expect((await client.query('SHOW lock_timeout')).rows[0].lock_timeout).toBe('1s');
       const { err, ms } = await failure(() => client.query('SELECT pg_sleep(30)'));
@@ -73,18 +72,16 @@ describe('target safety', () => {
       expect((err as Error).message).toMatch(/statement timeout/);
       expect(ms).toBeGreaterThanOrEqual(2400);
       expect(ms).toBeLessThan(6000);
-      // The connection is still usable afterwards (the pool hands it to the next activity).
+      // The connection is still usable afterwards (the rest of the work runs on it).
       expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
-    } finally {
-      client.release();
-    }
+    });
   });
 
   it('applyPassword on a role locked by another transaction: a retryable failure within ~lock_timeout, then success once released', async () => {
     // The inactive slot (1): the published credential of slot 0 keeps working throughout.
     const ref: CredentialRef = { rotationId, slot: 1, generation: 1000 };
     await activities.stagePassword(ref);
-    const staged = await readCredential(stack.ctx.db, ref);
+    const staged = await readCredential(stack.ctx.db.pool, stack.ctx.db.box, ref);
 
     const holder = await holdRole(target.roles[1]);
     try {
@@ -117,11 +114,10 @@ describe('target safety', () => {
 
   it('statement_timeout caps an ALTER ROLE even when lock_timeout is longer: cancelled, nothing applied, retryable', async () => {
     const limits: TargetLimits = { ...DEFAULT_TARGET_LIMITS, lockTimeoutMs: 30_000, statementTimeoutMs: 1500 };
-    const slowPools = new TargetPools(limits);
-    const slow = createActivities({ db: stack.ctx.db, pools: slowPools, limits, webhooks: false });
+    const slow = createActivities({ db: stack.ctx.db, sessions: new TargetSessions(limits), webhooks: false });
     const ref: CredentialRef = { rotationId, slot: 1, generation: 1001 };
     await slow.stagePassword(ref);
-    const staged = await readCredential(stack.ctx.db, ref);
+    const staged = await readCredential(stack.ctx.db.pool, stack.ctx.db.box, ref);
     const holder = await holdRole(target.roles[1]);
     try {
       const { err, ms } = await failure(() => slow.applyPassword(ref));
@@ -139,6 +135,5 @@ describe('target safety', () => {
     }
     await slow.applyPassword(ref);
     expect(await canLogin(target.database, target.roles[1], staged)).toBe(true);
-    await slowPools.close();
   });
 });

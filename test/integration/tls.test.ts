@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clientConfig, DEFAULT_TARGET_LIMITS } from '../../src/activities/target-pools.js';
+import { clientConfig, DEFAULT_TARGET_LIMITS } from '../../src/target/settings.js';
 import { createCertificateAuthority, startLocalCluster, type CertificateAuthority, type LocalCluster } from '../../src/infra/postgres-cluster.js';
 import { addConnection, listAllConnections, requireConnection, updateConnection } from '../../src/service/connections.js';
 import { HTTP_STATUS, ServiceError } from '../../src/service/errors.js';

@@ -1,0 +1,104 @@
+import pg from 'pg';
+import type { TargetConnection } from '../store/connections.js';
+import { clientConfig, DEFAULT_TARGET_LIMITS, type TargetLimits } from './settings.js';
+
+/**
+ * The cluster a connection record reaches: connection records with the same key share one cap. Host and port
+ * until connections record their cluster's identity; until then two records naming one server differently
+ * (`localhost` vs `127.0.0.1`) are capped separately.
+ */
+export function clusterKeyOf(c: TargetConnection): string {
+  return `${c.host}:${c.port}`;
+}
+
+/**
+ * A counting semaphore whose waiters leave the queue when their signal aborts (hand-written: p-limit cannot
+ * withdraw one waiting task, and a timed-out activity must not run its statement late).
+ */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  get unused(): boolean {
+    return this.used === 0 && this.waiting.length === 0;
+  }
+
+  async acquire(signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.used < this.capacity) {
+      this.used++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(wake), 1);
+        reject(signal?.reason);
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Hands the slot to the next waiter, if any. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.used--;
+  }
+}
+
+export interface TargetLogin {
+  user: string;
+  password: string;
+}
+
+/**
+ * Every connection this process opens to a target cluster goes through here, at most `poolMax` at a time per
+ * cluster (clusterKeyOf), admin work and login checks together. A connection lives for one piece of work
+ * and is closed before its slot is handed on: an idle pooled connection would keep a slot that another
+ * connection record to the same cluster needs, and opening one (~15 ms with SCRAM on a local server) is small
+ * next to a rotation step.
+ * Waiting for a slot is not a failure; the caller's signal (its activity's timeout) bounds the wait.
+ */
+export class TargetSessions {
+  private readonly clusters = new Map<string, Slots>();
+
+  constructor(readonly limits: TargetLimits) {}
+
+  async run<T>(c: TargetConnection, login: TargetLogin, work: (client: pg.Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const key = clusterKeyOf(c);
+    let slots = this.clusters.get(key);
+    if (!slots) {
+      slots = new Slots(this.limits.poolMax);
+      this.clusters.set(key, slots);
+    }
+    try {
+      await slots.acquire(signal);
+    } catch (err) {
+      if (slots.unused) this.clusters.delete(key);
+      throw err;
+    }
+    try {
+      const client = new pg.Client(clientConfig(c, login.user, login.password, this.limits));
+      client.on('error', () => {}); // the server going away mid-work surfaces as the query's error
+      try {
+        await client.connect();
+        return await work(client);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } finally {
+      slots.release();
+      if (slots.unused) this.clusters.delete(key);
+    }
+  }
+}
+
+/** The cap of an API or CLI process (its drift checks and connection proofs); the worker builds its own from configuration. */
+export const serviceSessions = new TargetSessions(DEFAULT_TARGET_LIMITS);
