@@ -34,6 +34,7 @@ import {
   updateConfigUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/rotation-messages.js';
+import { claimRotationRoles } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment } from './projects.js';
 import { fieldError, parseInput, ServiceError } from './errors.js';
@@ -98,6 +99,7 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
         now: new Date().toISOString(),
       });
       await insertRotation(tx, id, cfg);
+      await claimRotationRoles(ctx, tx, connection, id, input.parameters);
       await recordAudit(tx, { actor, action: 'rotation.created', projectId: input.projectId, rotationId: id, details: { name: input.name } });
       return cfg;
     });
