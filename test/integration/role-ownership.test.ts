@@ -86,8 +86,11 @@ async function expectFirstIntact(before: Record<string, string>): Promise<void> 
   expect(check.slots.map((s) => s.loginOk)).toEqual([true, true]);
 }
 
-/** The create is refused as a conflict naming each field's role and the first rotation, and leaves nothing behind. */
-async function expectRefused(create: () => Promise<unknown>, fields: ('username1' | 'username2')[]): Promise<ServiceError> {
+/**
+ * The create is refused as a conflict blaming each field given, naming its role and the first rotation, and it
+ * leaves nothing behind.
+ */
+async function expectRefused(create: () => Promise<unknown>, blamed: { username1?: string; username2?: string }): Promise<ServiceError> {
   const roles = await verifiers(t.roles);
   const footprint = await projectFootprint();
   const err = await create().then(
@@ -97,9 +100,8 @@ async function expectRefused(create: () => Promise<unknown>, fields: ('username1
   expect(err).toBeInstanceOf(ServiceError);
   const refusal = err as ServiceError;
   expect(refusal.kind, refusal.message).toBe('conflict');
-  expect(refusal.details.map((d) => d.field)).toEqual(fields.map((f) => `parameters.${f}`));
-  for (const f of fields) {
-    const role = t.roles[f === 'username1' ? 0 : 1];
+  expect(refusal.details.map((d) => d.field)).toEqual(Object.keys(blamed).map((f) => `parameters.${f}`));
+  for (const [f, role] of Object.entries(blamed)) {
     const detail = refusal.details.find((d) => d.field === `parameters.${f}`)!;
     expect(detail.rule).toContain(`role "${role}" is managed by rotation "${first.name}" (project "${projectName}", environment dev, folder /)`);
   }
@@ -182,7 +184,7 @@ describe('one owner per role per cluster', () => {
   it('(a) refuses a second rotation on the same roles in another folder of the same connection', async () => {
     await expectRefused(
       () => createRotation(stack.ctx, t.rotationBody({ name: 'second', secretPath: '/elsewhere' }), 'test'),
-      ['username1', 'username2'],
+      { username1: t.roles[0], username2: t.roles[1] },
     );
   });
 
@@ -191,7 +193,7 @@ describe('one owner per role per cluster', () => {
     const local = await connectionTo('localhost', t.database);
     const err = await expectRefused(
       () => createRotation(stack.ctx, t.rotationBody({ name: 'third', secretPath: '/local', connectionId: local.id }), 'test'),
-      ['username1', 'username2'],
+      { username1: t.roles[0], username2: t.roles[1] },
     );
     expect(err.message).toMatch(/^parameters\.username1 must name a role no other rotation manages on this PostgreSQL cluster: role ".+" is managed by rotation/);
   });
@@ -204,13 +206,13 @@ describe('one owner per role per cluster', () => {
     const other = await connectionTo(server.hostname, otherDb);
     await expectRefused(
       () => createRotation(stack.ctx, t.rotationBody({ name: 'fourth', secretPath: '/otherdb', connectionId: other.id }), 'test'),
-      ['username1', 'username2'],
+      { username1: t.roles[0], username2: t.roles[1] },
     );
     const fresh = await newRole('fresh');
     await expectRefused(
       () =>
         createRotation(stack.ctx, t.rotationBody({ name: 'fifth', secretPath: '/otherdb', connectionId: other.id, parameters: { username1: fresh, username2: t.roles[0] } }), 'test'),
-      ['username2'],
+      { username2: t.roles[0] },
     );
     // Refused before the workflow: the fresh role was not touched either.
     expect(await canLogin(t.database, fresh, 'temporary_password')).toBe(true);
