@@ -110,8 +110,8 @@ export async function readConnectionPassword(db: ControlDb, id: string, client: 
 }
 
 /**
- * The connection's cluster id (null: a row older than recorded clusters), locking the row until the transaction ends, so that the cluster cannot change
- * under a rotation being created on it (nor two transactions set it at once).
+ * The connection's cluster id (null: a row older than recorded clusters), locking the row until the transaction
+ * ends, so that the cluster cannot change under a rotation being created on it (nor two transactions set it).
  */
 export async function lockClusterId(tx: Queryable, id: string): Promise<string | null> {
   const { rows } = await tx.query('SELECT cluster_id FROM connections WHERE id = $1 FOR NO KEY UPDATE', [id]);
