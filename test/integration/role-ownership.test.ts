@@ -338,6 +338,18 @@ describe('one owner per role per cluster', () => {
     expect((err as ServiceError).message).toContain(`role "${roles[1]}" is managed by rotation "legacy"`);
   });
 
+  it('a create the target refuses (preflight) releases the roles it claimed', async () => {
+    const role = await newRole('preflight');
+    const err = await createRotation(
+      stack.ctx,
+      t.rotationBody({ name: 'preflight', secretPath: '/preflight', parameters: { username1: role, username2: `missing_${suffix()}` } }),
+      'test',
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'validation', details: [{ field: 'parameters.username2' }] });
+    const { rows } = await stack.ctx.db.pool.query('SELECT count(*)::int AS n FROM role_owners WHERE role_name = $1', [role]);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('deleting a rotation releases its roles: a new rotation may take them', async () => {
     await deleteRotation(stack.ctx, first.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test');
     const local = await connectionTo('localhost', t.database);
