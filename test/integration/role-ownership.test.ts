@@ -265,7 +265,7 @@ describe('one owner per role per cluster', () => {
     expect(cli.code, cli.stderr).toBe(4);
     expect(cli.stdout).toBe('');
     expect(cli.stderr).toContain(`role "${t.roles[0]}" is managed by rotation "${first.name}" (project "${projectName}", environment dev, folder /)`);
-    expect(cli.stderr).toContain('parameters.username1');
+    expect(cli.stderr).toContain('(set by --username1)');
     expect(await projectFootprint()).toEqual(before);
   });
 
