@@ -2,6 +2,8 @@ import pg from 'pg';
 import { clientConfig, DEFAULT_TARGET_LIMITS } from '../target/settings.js';
 import { createConnectionSchema, updateConnectionSchema } from '../domain/connection-schemas.js';
 import { redact } from '../domain/errors.js';
+import type { RotationParameters } from '../domain/rotation-schemas.js';
+import { clusterIdentity } from '../target/cluster-identity.js';
 import { recordAudit } from '../store/audit.js';
 import {
   connectionInUse,
@@ -9,40 +11,50 @@ import {
   getConnection,
   insertConnection,
   listConnections,
+  lockClusterId,
   readConnectionPassword,
+  setClusterId,
   type TargetConnection,
   updateConnectionRow,
 } from '../store/connections.js';
-import { isUniqueViolation, withTransaction } from '../store/db.js';
+import { isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
+import { adoptRoles, claimRoles, type RoleOwner } from '../store/role-owners.js';
 import type { ServiceContext } from './context.js';
 import { requireProject } from './projects.js';
-import { fieldError, parseInput, ServiceError } from './errors.js';
+import { type ErrorDetail, fieldError, parseInput, ServiceError } from './errors.js';
 
-/** Logs in with the given settings, or fails naming `credentials` (the password never appears in the message). */
-async function proveLogin(c: TargetConnection, password: string): Promise<void> {
+/**
+ * Logs in with the given settings and returns the cluster they reach; a failure is thrown by `fail` with the
+ * driver's message (the password never appears in it).
+ */
+async function identifyCluster(c: TargetConnection, password: string, fail: (reason: string) => ServiceError): Promise<string> {
   const client = new pg.Client(clientConfig(c, c.username, password, DEFAULT_TARGET_LIMITS));
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query('SELECT 1');
+    return await clusterIdentity(client);
   } catch (err) {
-    throw fieldError('validation', 'credentials', `must log in to the database: ${redact((err as Error).message, [password])}`);
+    throw fail(redact((err as Error).message, [password]));
   } finally {
     await client.end().catch(() => {});
   }
 }
+
+/** The check of new credentials, blaming `credentials`. */
+const proveLogin = (c: TargetConnection, password: string) =>
+  identifyCluster(c, password, (reason) => fieldError('validation', 'credentials', `must log in to the database: ${reason}`));
 
 /** Creates a connection after proving the credentials log in; the password is stored encrypted, never returned. */
 export async function addConnection(ctx: ServiceContext, body: unknown, actor: string): Promise<TargetConnection> {
   const input = parseInput(createConnectionSchema, body);
   await requireProject(ctx.db.pool, input.projectId);
   const { password, ...c } = input.credentials;
-  await proveLogin(
+  const clusterId = await proveLogin(
     { ...c, id: 'new', projectId: input.projectId, name: input.name, description: input.description ?? null, sslCertificate: c.sslCertificate ?? null, createdAt: '', updatedAt: '' },
     password,
   );
   try {
-    const created = await insertConnection(ctx.db, { ...input.credentials, projectId: input.projectId, name: input.name, description: input.description });
+    const created = await insertConnection(ctx.db, { ...input.credentials, projectId: input.projectId, name: input.name, description: input.description, clusterId });
     await recordAudit(ctx.db.pool, { actor, action: 'connection.created', projectId: created.projectId, details: { connectionId: created.id, name: created.name } });
     return created;
   } catch (err) {
@@ -63,15 +75,72 @@ export async function updateConnection(ctx: ServiceContext, id: string, body: un
     name: patch.name ?? current.name,
     description: patch.description === undefined ? current.description : patch.description,
   };
-  if (patch.credentials) await proveLogin(next, password ?? (await readConnectionPassword(ctx.db, id)));
+  const clusterId = patch.credentials ? await proveLogin(next, password ?? (await readConnectionPassword(ctx.db, id))) : null;
   try {
-    const updated = await withTransaction(ctx.db.pool, (tx) => updateConnectionRow(ctx.db, tx, next, password ?? null));
+    const updated = await withTransaction(ctx.db.pool, async (tx) => {
+      const stored = await lockClusterId(tx, id);
+      if (clusterId !== null && stored !== null && clusterId !== stored) {
+        const users = await connectionInUse(tx, id);
+        if (users.length > 0) {
+          const field = (['host', 'port'] as const).find((k) => creds[k] !== undefined && creds[k] !== current[k]) ?? 'host';
+          throw fieldError(
+            'conflict',
+            `credentials.${field}`,
+            `must reach the same PostgreSQL cluster while rotations use this connection (${users.join(', ')}): ` +
+              `the new settings reach ${clusterId}, the connection's rotations manage roles on ${stored}; ` +
+              'delete those rotations first, or make a new connection for the other cluster',
+          );
+        }
+      }
+      const row = await updateConnectionRow(ctx.db, tx, next, password ?? null, clusterId ?? stored);
+      if (stored === null && clusterId !== null) await adoptRoles(tx, id, clusterId);
+      return row;
+    });
     await recordAudit(ctx.db.pool, { actor, action: 'connection.updated', projectId: updated.projectId, details: { connectionId: id, fields: Object.keys(patch) } });
     return updated;
   } catch (err) {
     if (isUniqueViolation(err)) throw fieldError('conflict', 'name', `must be unique in the project: "${next.name}" exists`);
     throw err;
   }
+}
+
+/** Where a role is already managed: `<field> must name a role no other rotation manages …`, naming its owner. */
+function ownedRoleDetails(p: Pick<RotationParameters, 'username1' | 'username2'>, owners: RoleOwner[]): ErrorDetail[] {
+  return (['username1', 'username2'] as const).flatMap((key) => {
+    const owner = owners.find((o) => o.roleName === p[key]);
+    if (!owner) return [];
+    const field = `parameters.${key}`;
+    const rule =
+      `must name a role no other rotation manages on this PostgreSQL cluster: role "${p[key]}" is managed by rotation ` +
+      `"${owner.rotationName}" (project "${owner.projectName}", environment ${owner.environment}, folder ${owner.secretPath})`;
+    return [{ field, rule, message: `${field} ${rule}` }];
+  });
+}
+
+/**
+ * Makes the new rotation the owner of its two roles on the connection's cluster, in the transaction that inserts
+ * it (so a refusal leaves nothing behind and starts no workflow), or refuses with a conflict naming each role
+ * and the rotation that already owns it. A connection made before clusters were recorded is identified here.
+ */
+export async function claimRotationRoles(
+  ctx: ServiceContext,
+  tx: Queryable,
+  connection: TargetConnection,
+  rotationId: string,
+  parameters: Pick<RotationParameters, 'username1' | 'username2'>,
+): Promise<void> {
+  let clusterId = await lockClusterId(tx, connection.id);
+  if (clusterId === null) {
+    const password = await readConnectionPassword(ctx.db, connection.id, tx);
+    clusterId = await identifyCluster(connection, password, (reason) =>
+      fieldError('unavailable', 'connectionId', `must reach its database to identify the PostgreSQL cluster: ${reason}`),
+    );
+    await setClusterId(tx, connection.id, clusterId);
+    await adoptRoles(tx, connection.id, clusterId);
+  }
+  const owners = await claimRoles(tx, clusterId, rotationId, [parameters.username1, parameters.username2]);
+  const details = ownedRoleDetails(parameters, owners);
+  if (details.length > 0) throw new ServiceError('conflict', details.map((d) => d.message).join('; '), details);
 }
 
 export async function requireConnection(ctx: ServiceContext, id: string): Promise<TargetConnection> {

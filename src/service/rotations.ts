@@ -31,6 +31,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/rotation-messages.js';
 import { rotationSearchAttributes } from '../workflows/search-attributes.js';
+import { claimRotationRoles } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment, requireProject } from './projects.js';
 import { fieldError, parseInput, ServiceError, type ServiceErrorKind } from './errors.js';
@@ -95,6 +96,7 @@ export async function createRotation(ctx: ServiceContext, body: unknown, actor: 
         now: new Date().toISOString(),
       });
       await insertRotation(tx, id, config);
+      await claimRotationRoles(ctx, tx, connection, id, input.parameters);
       await recordAudit(tx, { actor, action: 'rotation.created', projectId: input.projectId, rotationId: id, details: { name: input.name } });
       return { config, projectName: project.name };
     });

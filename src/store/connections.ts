@@ -31,6 +31,8 @@ export interface NewConnection {
   sslEnabled: boolean;
   sslRejectUnauthorized: boolean;
   sslCertificate?: string | null;
+  /** The PostgreSQL cluster it reaches (src/target/cluster-identity.ts). */
+  clusterId: string;
 }
 
 const COLUMNS = `id, project_id, name, description, host, port, database, username, ssl_enabled,
@@ -58,8 +60,8 @@ export async function insertConnection(db: ControlDb, input: NewConnection): Pro
   const id = randomUUID();
   const { rows } = await db.pool.query(
     `INSERT INTO connections (id, project_id, name, description, host, port, database, username, password_enc,
-       ssl_enabled, ssl_reject_unauthorized, ssl_certificate)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+       ssl_enabled, ssl_reject_unauthorized, ssl_certificate, cluster_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
     [
       id,
       input.projectId,
@@ -73,6 +75,7 @@ export async function insertConnection(db: ControlDb, input: NewConnection): Pro
       input.sslEnabled,
       input.sslRejectUnauthorized,
       input.sslCertificate ?? null,
+      input.clusterId,
     ],
   );
   return fromRow(rows[0]);
@@ -96,11 +99,27 @@ export async function listConnections(db: Queryable, projectId?: string): Promis
   return rows.map(fromRow);
 }
 
-/** The admin password, decrypted: for the activities that talk to the target, nothing else. */
-export async function readConnectionPassword(db: ControlDb, id: string): Promise<string> {
-  const { rows } = await db.pool.query('SELECT password_enc FROM connections WHERE id = $1', [id]);
+/**
+ * The admin password, decrypted: for the code that talks to the target, nothing else. `client`: the caller's
+ * transaction, when it holds one.
+ */
+export async function readConnectionPassword(db: ControlDb, id: string, client: Queryable = db.pool): Promise<string> {
+  const { rows } = await client.query('SELECT password_enc FROM connections WHERE id = $1', [id]);
   if (!rows[0]) throw new Error(`connection ${id} not found`);
   return db.box.open(rows[0].password_enc, aad.connectionPassword(id));
+}
+
+/**
+ * The connection's cluster id (null: a row older than recorded clusters), locking the row until the transaction
+ * ends, so that the cluster cannot change under a rotation being created on it (nor two transactions set it).
+ */
+export async function lockClusterId(tx: Queryable, id: string): Promise<string | null> {
+  const { rows } = await tx.query('SELECT cluster_id FROM connections WHERE id = $1 FOR NO KEY UPDATE', [id]);
+  return (rows[0]?.cluster_id as string | null | undefined) ?? null;
+}
+
+export async function setClusterId(tx: Queryable, id: string, clusterId: string): Promise<void> {
+  await tx.query('UPDATE connections SET cluster_id = $2 WHERE id = $1', [id, clusterId]);
 }
 
 export async function connectionInUse(db: Queryable, id: string): Promise<string[]> {
@@ -113,17 +132,21 @@ export async function deleteConnection(db: Queryable, id: string): Promise<boole
   return (rowCount ?? 0) > 0;
 }
 
-/** Writes a connection's new settings (and, when given, its new password); returns the stored record. */
+/**
+ * Writes a connection's new settings (and, when given, its new password) and the cluster they reach (null: rows
+ * older than recorded clusters); returns the stored record.
+ */
 export async function updateConnectionRow(
   db: ControlDb,
   client: Queryable,
   c: TargetConnection,
   password: string | null,
+  clusterId: string | null,
 ): Promise<TargetConnection> {
   const { rows } = await client.query(
     `UPDATE connections SET name = $2, description = $3, host = $4, port = $5, database = $6, username = $7,
        ssl_enabled = $8, ssl_reject_unauthorized = $9, ssl_certificate = $10,
-       password_enc = COALESCE($11, password_enc), updated_at = now()
+       password_enc = COALESCE($11, password_enc), cluster_id = $12, updated_at = now()
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [
       c.id,
@@ -137,6 +160,7 @@ export async function updateConnectionRow(
       c.sslRejectUnauthorized,
       c.sslCertificate,
       password === null ? null : db.box.seal(password, aad.connectionPassword(c.id)),
+      clusterId,
     ],
   );
   // Rotations show the connection's name; keep their stored copy in step.
