@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { type ControlDb, createControlPool } from '../store/db.js';
 import { SecretBox } from '../store/secret-box.js';
@@ -6,20 +6,38 @@ import { SecretBox } from '../store/secret-box.js';
 /** What the CLI and the API need to act on rotations: the control database and a Temporal client. */
 export interface ServiceContext {
   db: ControlDb;
-  temporal: Client;
+  /**
+   * Connected on first use, not when the context opens: what needs only the control database (listing
+   * rotations, reading secrets, projects, tokens, audit) works, and answers at once, while Temporal is down.
+   */
+  readonly temporal: Client;
   close(): Promise<void>;
 }
 
-export async function openServiceContext(config: RotatorConfig): Promise<ServiceContext> {
+export interface ServiceContextOptions {
+  /**
+   * Attempts per Temporal call on UNAVAILABLE and the like (the SDK's default is 10, ~20 s of backoff: right
+   * for a server riding out a restart, too long for a person at a terminal waiting to hear Temporal is down).
+   */
+  temporalAttempts?: number;
+}
+
+export async function openServiceContext(config: RotatorConfig, options: ServiceContextOptions = {}): Promise<ServiceContext> {
   const box = SecretBox.fromBase64(config.encryptionKey);
   const pool = createControlPool(requireDatabaseUrl(config), 4);
-  const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '10s' });
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const interceptors = options.temporalAttempts === undefined ? undefined : [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: options.temporalAttempts }))];
+  let connection: Connection | undefined;
+  let temporal: Client | undefined;
   return {
     db: { pool, box },
-    temporal,
+    get temporal() {
+      // A lazy connection dials on its first call; a call fails as UNAVAILABLE (after the retries) while the server is down.
+      connection ??= Connection.lazy({ address: config.temporalAddress, connectTimeout: '10s', interceptors });
+      temporal ??= new Client({ connection, namespace: config.temporalNamespace });
+      return temporal;
+    },
     async close() {
-      await connection.close();
+      await connection?.close();
       await pool.end();
     },
   };

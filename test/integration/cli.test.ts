@@ -15,7 +15,7 @@ import { canLogin, openTestStack, stackEnv, type TestStack, type TestTarget } fr
 let dataDir = '';
 let spawns = 0;
 
-/** Runs `tsx src/starter/cli.ts …` with only the stack's environment (no dev env file: empty ROTATOR_DATA_DIR). */
+/** Runs `tsx src/cli/main.ts …` with only the stack's environment (no dev env file: empty ROTATOR_DATA_DIR). */
 function runCli(args: string[], opts: Omit<CliOptions, 'dataDir'> = {}): Promise<CliResult> {
   spawns += 1;
   return runCliIn(args, { dataDir, ...opts });

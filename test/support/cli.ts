@@ -19,15 +19,15 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** The whole environment instead of the default one (PATH, HOME, the stack's variables, ROTATOR_DATA_DIR). */
   bareEnv?: Record<string, string>;
-  /** Runs this executable with the arguments instead of `tsx src/starter/cli.ts`. */
+  /** Runs this executable with the arguments instead of `tsx src/cli/main.ts`. */
   command?: string;
   cwd?: string;
 }
 
 const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-const CLI = path.join(projectRoot, 'src', 'starter', 'cli.ts');
+const CLI = path.join(projectRoot, 'src', 'cli', 'main.ts');
 
-/** Runs `tsx src/starter/cli.ts …` as a child process with only the stack's environment; collects its output. */
+/** Runs `tsx src/cli/main.ts …` as a child process with only the stack's environment; collects its output. */
 export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const [cmd, argv] = opts.command ? [opts.command, args] : [TSX, [CLI, ...args]];

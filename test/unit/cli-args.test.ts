@@ -7,30 +7,23 @@ import { createRotationSchema, formatZodError, updateRotationSchema } from '../.
 import type { RotationView } from '../../src/domain/rotation-types.js';
 import type { ServiceContext } from '../../src/service/context.js';
 import { ServiceError, type ServiceErrorKind } from '../../src/service/errors.js';
+import { connectionBodyFromFlags, passwordFromStdin } from '../../src/cli/commands/connection.js';
+import { CliError, errorReport, formatErrorHuman, formatErrorJson } from '../../src/cli/errors.js';
+import { numberOrRaw } from '../../src/cli/flags.js';
+import { formatRotation, formatRotationTable, formatTable, printable } from '../../src/cli/output.js';
+import { runCli, wantsJson } from '../../src/cli/program.js';
 import {
-  connectionBodyFromFlags,
+  checkRotationFlags,
   createBodyFromFlags,
-  flagForField,
   hasBodyFlags,
-  numberOrRaw,
   parseRotateAt,
-  passwordFromStdin,
+  readRotationFlags,
   type RotationFlags,
+  rotationFlagFor as flagForField,
   updateNeedsCurrent,
   updatePatchFromFlags,
-} from '../../src/starter/bodies.js';
-import {
-  CliError,
-  errorReport,
-  formatErrorHuman,
-  formatErrorJson,
-  formatRotation,
-  formatRotationTable,
-  formatTable,
-  printable,
-} from '../../src/starter/output.js';
-import { runCli, wantsJson } from '../../src/starter/program.js';
-import { devEnvFile, loadDevEnv, type CliRuntime } from '../../src/starter/runtime.js';
+} from '../../src/cli/rotation-flags.js';
+import { devEnvFile, loadDevEnv, type CliRuntime } from '../../src/cli/runtime.js';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 
 const PROJECT = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
@@ -62,16 +55,29 @@ function fieldsOf(schema: typeof createRotationSchema | typeof updateRotationSch
   return parsed.success ? [] : formatZodError(parsed.error).details.map((d) => d.field);
 }
 
+const createBody = (flags: RotationFlags) => createBodyFromFlags(readRotationFlags(flags, 'create'));
+
+/** Field paths of every problem `rotation create` reports for these flags (bad flag formats and schema rules). */
+function flagProblems(flags: RotationFlags): string[] {
+  const given = readRotationFlags(flags, 'create');
+  try {
+    checkRotationFlags(given, { schema: createRotationSchema, body: createBodyFromFlags(given) });
+    return [];
+  } catch (err) {
+    return (err as CliError).details.map((d) => d.field);
+  }
+}
+
 describe('flags → create body', () => {
   it('builds exactly the seed sample request from the equivalent flags', () => {
-    expect(createBodyFromFlags(seedFlags)).toEqual(seedBody);
-    expect(createRotationSchema.safeParse(createBodyFromFlags(seedFlags)).success).toBe(true);
+    expect(createBody(seedFlags)).toEqual(seedBody);
+    expect(createRotationSchema.safeParse(createBody(seedFlags)).success).toBe(true);
   });
 
   it('leaves out what was not given, so the schema fills in its defaults', () => {
-    const body = createBodyFromFlags({ name: 'x' });
+    const body = createBody({ name: 'x' });
     expect(body).toEqual({ name: 'x', parameters: {}, secretsMapping: {} });
-    expect(createBodyFromFlags({ auto: false }).isAutoRotationEnabled).toBe(false);
+    expect(createBody({ auto: false }).isAutoRotationEnabled).toBe(false);
   });
 
   it.each([
@@ -91,14 +97,15 @@ describe('flags → create body', () => {
   it.each([
     ['00:00', { hours: 0, minutes: 0 }],
     ['7:05', { hours: 7, minutes: 5 }],
-    ['24:00', { hours: 24, minutes: 0 }],
+    [' 7 : 05 ', { hours: 7, minutes: 5 }],
+    ['24:00', { hours: 24, minutes: 0 }], // the shape is right: the schema reports the range
     ['0:60', { hours: 0, minutes: 60 }],
-    ['-1:00', { hours: -1, minutes: 0 }],
-    ['1.5:00', { hours: 1.5, minutes: 0 }],
-    ['noon', 'noon'],
-    ['1:2:3', '1:2:3'],
   ])('parseRotateAt(%j) = %j', (raw, expected) => {
-    expect(parseRotateAt(raw)).toEqual(expected);
+    expect(parseRotateAt(raw)).toEqual({ value: expected });
+  });
+
+  it.each(['3pm', 'noon', '15', '1:2:3', '-1:00', '1.5:00', '', '15h30'])('parseRotateAt(%j): not HH:MM', (raw) => {
+    expect(parseRotateAt(raw)).toEqual({ rule: `must be HH:MM, a time of day in UTC (e.g. 03:30, or 15:00 for 3 pm): ${JSON.stringify(raw)} is not` });
   });
 
   // Every malformed flag is reported under the body field it sets (the schema is the one definition of the rules).
@@ -109,7 +116,7 @@ describe('flags → create body', () => {
     ['malformed rotate-at', { rotateAt: 'noon' }, 'rotateAtUtc'],
     ['hour 24', { rotateAt: '24:00' }, 'rotateAtUtc.hours'],
     ['minute 60', { rotateAt: '0:60' }, 'rotateAtUtc.minutes'],
-    ['fractional hour', { rotateAt: '1.5:00' }, 'rotateAtUtc.hours'],
+    ['fractional hour', { rotateAt: '1.5:00' }, 'rotateAtUtc'],
     ['uppercase name', { name: 'My-Rotation' }, 'name'],
     ['same usernames', { username2: 'infisical_user_1' }, 'parameters.username2'],
     ['password length 0', { passwordLength: '0' }, 'parameters.passwordRequirements.length'],
@@ -118,16 +125,23 @@ describe('flags → create body', () => {
     ['bad statement', { rotationStatement: 'ALTER ROLE {{username}}' }, 'parameters.rotationStatement'],
     ['secret name with /', { passwordSecret: 'A/B' }, 'secretsMapping.password'],
   ])('%s → error on %s', (_label, override, field) => {
-    const fields = fieldsOf(createRotationSchema, createBodyFromFlags({ ...seedFlags, ...override }));
+    const fields = flagProblems({ ...seedFlags, ...override });
     expect(fields[0]).toBe(field);
     expect(fields.every((f) => f.startsWith(field.split('.')[0]!))).toBe(true);
     expect(flagForField(field)).toBeDefined();
   });
 
+  it('reports a malformed flag together with the other bad flags', () => {
+    expect(flagProblems({ ...seedFlags, rotateAt: '3pm', interval: '0', name: 'Bad' })).toEqual(['rotateAtUtc', 'name', 'rotationInterval']);
+  });
+
   it.each([
     ['rotateAtUtc.hours', '--rotate-at'],
     ['rotationInterval', '--interval'],
-    ['parameters.passwordRequirements.required', '--password-digits/-lowercase/-uppercase/-symbols'],
+    ['parameters.passwordRequirements.required', '--password-digits/--password-lowercase/--password-uppercase/--password-symbols'],
+    ['secretsMapping', '--username-secret/--password-secret'],
+    ['isAutoRotationEnabled', '--auto/--no-auto'],
+    ['force', '--force'],
     ['parameters.passwordRequirements.required.symbols', '--password-symbols'],
     ['secretsMapping.password', '--password-secret'],
     ['body', undefined],
@@ -136,7 +150,7 @@ describe('flags → create body', () => {
   });
 
   it('merges password requirement flags into one object', () => {
-    const body = createBodyFromFlags({ ...seedFlags, passwordLength: '20', passwordSymbols: '2', allowedSymbols: '-_' });
+    const body = createBody({ ...seedFlags, passwordLength: '20', passwordSymbols: '2', allowedSymbols: '-_' });
     expect(body.parameters).toEqual({
       username1: 'infisical_user_1',
       username2: 'infisical_user_2',
@@ -191,14 +205,15 @@ describe('flags → update patch', () => {
       true,
     ],
   ])('%s', (_label, flags, expected, needsCurrent) => {
-    expect(updateNeedsCurrent(flags)).toBe(needsCurrent);
-    const patch = updatePatchFromFlags(flags, current);
+    const given = readRotationFlags(flags, 'update');
+    expect(updateNeedsCurrent(given)).toBe(needsCurrent);
+    const patch = updatePatchFromFlags(given, current);
     expect(patch).toEqual(expected);
     expect(updateRotationSchema.safeParse(patch).success).toBe(true);
   });
 
   it('an empty patch is rejected by the schema naming the body', () => {
-    expect(updatePatchFromFlags({})).toEqual({});
+    expect(updatePatchFromFlags(readRotationFlags({}, 'update'))).toEqual({});
     expect(fieldsOf(updateRotationSchema, {})).toEqual(['body']);
   });
 });
@@ -436,6 +451,7 @@ describe('runCli without a stack', () => {
     const parsed = JSON.parse(j.stderr());
     expect(parsed.error).toBe('validation');
     expect(parsed.details.map((d: { field: string }) => d.field)).toEqual(['rotateAtUtc']);
+    expect(parsed.message).toMatch(/^--rotate-at must be HH:MM, a time of day in UTC/);
     expect(j.stdout()).toBe('');
   });
 
@@ -519,7 +535,8 @@ describe('runCli without a stack', () => {
   ])('service error kind %s → exit %i', async (kind, code) => {
     const f = fakeRuntime({ ctx: new ServiceError(kind, `a ${kind} error`) as unknown as Error });
     expect(await runCli(['rotation', 'get', PROJECT, '--json'], f.rt)).toBe(code);
-    expect(JSON.parse(f.stderr())).toEqual({ error: kind, message: `a ${kind} error`, details: [] });
+    const hint = kind === 'unavailable' ? { hint: expect.stringMatching(/^is the stack running \(`npm run dev`/) } : {};
+    expect(JSON.parse(f.stderr())).toEqual({ error: kind, message: `a ${kind} error`, details: [], ...hint });
   });
 
   it('wantsJson looks only before a -- terminator', () => {
@@ -547,5 +564,75 @@ describe('dev env file', () => {
       delete process.env.PG_ROTATOR_TEST_NEW;
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Regressions (issue 7, 1.5): the CLI speaks in flags; "unavailable" is exit 6 and says where it looked.
+
+const createArgv = ['rotation', 'create', '--name', 'ok', '--project', PROJECT, '--connection', CONNECTION, '--env', 'dev', '--interval', '30',
+  '--username1', 'a', '--username2', 'b', '--username-secret', 'U', '--password-secret', 'P'];
+
+describe('--rotate-at speaks in flags', () => {
+  it.each([
+    [[...createArgv, '--rotate-at', '3pm']],
+    [['rotation', 'update', PROJECT, '--rotate-at', '3pm']],
+  ])('%j → exit 2 naming --rotate-at and HH:MM (UTC), nothing contacted', async (argv) => {
+    const f = fakeRuntime();
+    expect(await runCli(argv, f.rt)).toBe(2);
+    expect(f.stderr()).toBe('error: --rotate-at must be HH:MM, a time of day in UTC (e.g. 03:30, or 15:00 for 3 pm): "3pm" is not\n');
+    expect(f.stderr()).not.toMatch(/must be an object/);
+    expect(f.openContext).not.toHaveBeenCalled();
+  });
+
+  it('a rotate-at in range is accepted and reaches the service as { hours, minutes }', async () => {
+    const update = vi.fn();
+    const ctx = { db: { pool: { query: async () => { update(); return { rows: [], rowCount: 0 }; } } }, temporal: {}, close: async () => {} } as unknown as ServiceContext;
+    const f = fakeRuntime({ ctx });
+    // The empty control database answers "not found": the flags themselves were valid.
+    expect(await runCli(['rotation', 'update', PROJECT, '--rotate-at', '15:00'], f.rt)).toBe(3);
+    expect(update).toHaveBeenCalled();
+  });
+});
+
+describe('unavailable: exit 6 with a hint at the stack, no password', () => {
+  const env = { TEMPORAL_ADDRESS: '127.0.0.1:7999', DATABASE_URL: 'postgres://rotator:s3cret-pw-in-url@db.internal:6543/rotator' };
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6543'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
+
+  it('the control database refuses: rotation list → 6, the hint names both addresses', async () => {
+    const ctx = { db: { pool: { query: async () => Promise.reject(refused()) } }, temporal: {}, close: async () => {} } as unknown as ServiceContext;
+    const f = fakeRuntime({ ctx, env });
+    expect(await runCli(['rotation', 'list'], f.rt)).toBe(6);
+    expect(f.stderr()).toBe(
+      'error: connect ECONNREFUSED 10.0.0.1:6543\n' +
+        "hint: is the stack running (`npm run dev`, or your worker's Temporal and control database)? TEMPORAL_ADDRESS=127.0.0.1:7999, DATABASE_URL host db.internal:6543\n",
+    );
+    expect(f.stderr()).not.toContain('s3cret-pw-in-url');
+  });
+
+  it('with --json the hint is a field of the error', async () => {
+    const ctx = { db: { pool: { query: async () => Promise.reject(refused()) } }, temporal: {}, close: async () => {} } as unknown as ServiceContext;
+    const f = fakeRuntime({ ctx, env: { DATABASE_URL: env.DATABASE_URL } });
+    expect(await runCli(['secrets', 'list', '--project', PROJECT, '--env', 'dev', '--json'], f.rt)).toBe(6);
+    const body = JSON.parse(f.stderr());
+    expect(body).toMatchObject({ error: 'unavailable', message: 'connect ECONNREFUSED 10.0.0.1:6543' });
+    expect(body.hint).toContain('TEMPORAL_ADDRESS=127.0.0.1:7233 (default)');
+    expect(body.hint).toContain('DATABASE_URL host db.internal:6543');
+    expect(f.stderr()).not.toContain('s3cret-pw-in-url');
+  });
+
+  it.each<[string, unknown]>([
+    ['a refused socket', refused()],
+    ['a refused socket under a cause', new Error('query failed', { cause: refused() })],
+    ['gRPC UNAVAILABLE', Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 })],
+    ['a service error', new ServiceError('unavailable', 'creating the rotation failed: 14 UNAVAILABLE')],
+  ])('%s → unavailable with the hint', (_label, err) => {
+    const r = errorReport(err, [], env);
+    expect([r.kind, r.exitCode]).toEqual(['unavailable', 6]);
+    expect(r.hint).toMatch(/npm run dev.*TEMPORAL_ADDRESS=127\.0\.0\.1:7999, DATABASE_URL host db\.internal:6543$/);
+  });
+
+  it('no hint on other errors', () => {
+    expect(errorReport(new ServiceError('validation', 'x'), [], env).hint).toBeUndefined();
   });
 });

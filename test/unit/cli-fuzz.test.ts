@@ -8,13 +8,13 @@
 // (valid input that needed the stack) — never 1 (unexpected); 6 exactly when the context was asked for;
 // stderr never holds a stack trace; every error is `error: …` (or a group's usage text when its subcommand is
 // missing), and with --json one JSON object { error, message, details };
-// nothing is printed on stdout for a failure; a password given on stdin or in the environment is never echoed.
+// an "unavailable" error hints at the stack; nothing is printed on stdout for a failure; a password given on stdin or in the environment is never echoed.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, wantsJson } from '../../src/starter/program.js';
-import { CliError } from '../../src/starter/output.js';
-import type { CliRuntime } from '../../src/starter/runtime.js';
+import { runCli, wantsJson } from '../../src/cli/program.js';
+import { CliError } from '../../src/cli/errors.js';
+import type { CliRuntime } from '../../src/cli/runtime.js';
 
 const PROJECT = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 const CONNECTION = '5a1d7d4e-4c1b-4f7a-9d7e-2f4b8f0e1a11';
@@ -77,14 +77,17 @@ function check(argv: string[], o: Outcome): void {
   // A command group without its subcommand (or no command at all): commander shows the group's help on stderr.
   if (o.stderr.startsWith('Usage: pg-rotator')) return;
   if (wantsJson(argv)) {
-    let body: { error?: unknown; message?: unknown; details?: unknown };
+    let body: { error?: unknown; message?: unknown; details?: unknown; hint?: unknown };
     try {
       body = JSON.parse(o.stderr) as typeof body;
     } catch {
       throw new Error(`--json error is not one JSON object: ${where}`);
     }
-    expect(Object.keys(body).sort(), where).toEqual(['details', 'error', 'message']);
+    // "unavailable" (and only it) says where the stack was looked for.
+    const unavailable = body.error === 'unavailable';
+    expect(Object.keys(body).sort(), where).toEqual(unavailable ? ['details', 'error', 'hint', 'message'] : ['details', 'error', 'message']);
     expect([typeof body.error, typeof body.message, Array.isArray(body.details)], where).toEqual(['string', 'string', true]);
+    if (unavailable) expect(body.hint, where).toMatch(/npm run dev/);
     expect(body.error, where).not.toBe('unexpected');
   } else {
     expect(o.stderr, where).toMatch(/^error: /);

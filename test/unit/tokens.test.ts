@@ -17,9 +17,9 @@ import {
   type Principal,
 } from '../../src/service/tokens.js';
 import type { Queryable } from '../../src/store/db.js';
-import { tokenBodyFromFlags } from '../../src/starter/bodies.js';
-import { CliError } from '../../src/starter/output.js';
-import { childEnvironment, isEnvName } from '../../src/starter/run-command.js';
+import { tokenBodyFromFlags } from '../../src/cli/commands/token.js';
+import { CliError } from '../../src/cli/errors.js';
+import { childEnvironment, isEnvName } from '../../src/cli/commands/run.js';
 
 const P1 = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 const P2 = '5a1d7d4e-4c1b-4f7a-9d7e-2f4b8f0e1a11';

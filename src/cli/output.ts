@@ -1,122 +1,13 @@
 /**
- * Pure output formatting and the exit-code contract of the CLI. Nothing here prints or exits.
+ * Pure output formatting of results (text tables, key: value lines, JSON). Nothing here prints.
  */
-import { CommanderError } from 'commander';
 import type { AuditRow } from '../store/audit.js';
-import { redact } from '../domain/errors.js';
 import type { RotationView } from '../domain/rotation-types.js';
 import type { RotationCheck } from '../service/rotation-check.js';
-import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
 import type { CreatedToken, TokenView } from '../service/tokens.js';
 import type { TargetConnection } from '../store/connections.js';
 import type { EnvironmentRecord, ProjectRecord } from '../store/projects.js';
 import type { SecretValue } from '../store/secrets.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// Errors and exit codes
-
-/** Service error kinds, plus what only the CLI knows: bad usage, bad configuration, and the unexpected. */
-export type ErrorKind = ServiceErrorKind | 'usage' | 'config' | 'unexpected';
-
-export const EXIT_CODES: Readonly<Record<ErrorKind, number>> & { drift: number } = {
-  unexpected: 1,
-  usage: 2,
-  config: 2,
-  validation: 2,
-  'not-found': 3,
-  conflict: 4,
-  failed: 5,
-  unavailable: 6,
-  /** Not an error: `rotation check` ran and found drift or a credential that does not log in. */
-  drift: 7,
-};
-
-export const EXIT_CODES_HELP = `Exit codes:
-  0  success
-  1  unexpected error (message redacted)
-  2  usage, validation or configuration error (the message names the field and the rule)
-  3  not found (project, environment, rotation, connection, secret or token)
-  4  conflict (name or secret already taken, connection still in use, rotation refused by minimumOverlapSeconds)
-  5  failed (creating, rotating, updating or deleting the rotation failed; the message says why)
-  6  unavailable (Temporal or the control database cannot be reached)
-  7  rotation check found drift or a credential that does not log in (the report says what repairs it)
-  run exits with the exit code of the command it ran (128 + n when signal n ended it).`;
-
-/** An error raised by the CLI itself (a missing password source, an unreadable --file, a bad environment). */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-    readonly details: ErrorDetail[] = [],
-  ) {
-    super(message);
-  }
-}
-
-export interface ErrorReport {
-  kind: ErrorKind;
-  message: string;
-  details: ErrorDetail[];
-  exitCode: number;
-}
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
-
-/** Unreachable or unavailable infrastructure: socket errors, PostgreSQL connection/shutdown classes, gRPC UNAVAILABLE. */
-export function looksUnavailable(err: unknown): boolean {
-  for (let cur: unknown = err, depth = 0; cur instanceof Error && depth < 8; cur = (cur as { cause?: unknown }).cause, depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
-    if (code === 14 /* gRPC UNAVAILABLE */ || code === 4 /* DEADLINE_EXCEEDED */) return true;
-    if (/^(TransportError|ServiceError|ConnectionTimeoutError)$/.test(cur.name) && /unavailable|connect|deadline|timed? ?out/i.test(cur.message)) return true;
-    if (/Connection terminated|connection timeout|timeout expired/i.test(cur.message)) return true;
-  }
-  return false;
-}
-
-/**
- * The user-facing form of any error: kind, message (redacted unless it is one of ours), details and exit code.
- * `secrets` are values the process handled (passwords, keys) that must never appear in the output.
- */
-export function errorReport(err: unknown, secrets: readonly string[] = []): ErrorReport {
-  const make = (kind: ErrorKind, message: string, details: ErrorDetail[] = []): ErrorReport => ({
-    kind,
-    message,
-    details,
-    exitCode: EXIT_CODES[kind],
-  });
-  if (err instanceof ServiceError) {
-    // Service messages are meant for users; 'failed' and 'unavailable' carry server text, so redact those.
-    const text = err.kind === 'failed' || err.kind === 'unavailable' ? redact(err.message, secrets) : err.message;
-    return make(err.kind, text, err.details);
-  }
-  if (err instanceof CliError) return make(err.kind, err.kind === 'unavailable' ? redact(err.message, secrets) : err.message, err.details);
-  if (err instanceof CommanderError) return make('usage', err.message.replace(/^error:\s*/i, ''));
-  const message = redact(err instanceof Error ? err.message || err.name : String(err), secrets);
-  if (looksUnavailable(err)) return make('unavailable', message);
-  return make('unexpected', message);
-}
-
-/**
- * `error: <message>`; with several details, a summary line and one line per detail instead (the message joins
- * them all). A detail whose field was set by a flag also names the flag.
- */
-export function formatErrorHuman(report: ErrorReport, flagFor?: (field: string) => string | undefined): string {
-  const hinted = (d: ErrorDetail) => {
-    const flag = flagFor?.(d.field);
-    return flag ? `${d.message} (set by ${flag})` : d.message;
-  };
-  const [only] = report.details;
-  if (report.details.length === 1 && only) return `error: ${only.message === report.message ? hinted(only) : report.message}\n`;
-  if (report.details.length === 0) return `error: ${report.message}\n`;
-  const what = report.kind === 'validation' || report.kind === 'usage' ? 'invalid input' : report.kind;
-  return [`error: ${what} (${report.details.length} problems)`, ...report.details.map((d) => `  - ${hinted(d)}`)].join('\n') + '\n';
-}
-
-export function formatErrorJson(report: ErrorReport): string {
-  return JSON.stringify({ error: report.kind, message: report.message, details: report.details }, null, 2) + '\n';
-}
 
 export function formatJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';

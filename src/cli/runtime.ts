@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig, requireDatabaseUrl } from '../config.js';
 import { dataDir } from '../infra/paths.js';
 import { openServiceContext, type ServiceContext } from '../service/context.js';
-import { CliError } from './output.js';
+import { CliError } from './errors.js';
 
 export interface CliRuntime {
   openContext(): Promise<ServiceContext>;
@@ -90,10 +90,11 @@ export function processRuntime(): CliRuntime {
         throw new CliError('config', `${(err as Error).message} (or run \`npm run dev\`, which writes ${devEnvFile()})`);
       }
       try {
-        return await openServiceContext(config);
+        // A few quick attempts: someone is waiting, and "Temporal is down" is an answer too.
+        return await openServiceContext(config, { temporalAttempts: 3 });
       } catch (err) {
-        if (/ROTATOR_ENCRYPTION_KEY/.test((err as Error).message)) throw new CliError('config', (err as Error).message);
-        throw new CliError('unavailable', `cannot reach Temporal at ${config.temporalAddress}: ${(err as Error).message}`);
+        // Opening connects to nothing (the pool and Temporal connect on first use): what fails here is the key.
+        throw new CliError('config', (err as Error).message);
       }
     },
   };

@@ -4,7 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { CliError } from './output.js';
+import type { Command } from 'commander';
+import { readFolderSecrets } from '../../service/secrets.js';
+import { CliError } from '../errors.js';
+import { printable } from '../output.js';
+import { secretScopeFlagFor } from './secrets.js';
+import type { Session } from '../session.js';
 
 /** POSIX-portable environment variable names. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,4 +66,48 @@ export function runChild(command: string, args: readonly string[], env: NodeJS.P
       else resolve(128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
     });
   });
+}
+
+interface RunFlags {
+  project?: string;
+  env?: string;
+  path?: string;
+  allowEmpty?: boolean;
+}
+
+export function runCommand(program: Command, session: Session): void {
+  const rt = session.rt;
+  program
+    .command('run')
+    .description('run a command with the secrets of a folder as environment variables (the read is audited)')
+    .argument('<command>', 'the program to run')
+    .argument('[args...]', 'its arguments')
+    .option('--project <uuid>', 'project id')
+    .option('--env <slug>', 'environment slug')
+    .option('--path <path>', 'folder path', '/')
+    .option('--allow-empty', 'run the command even when the folder has no secrets')
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      '\nExample:  pg-rotator run --project <uuid> --env dev --path / -- node app.js\n\n' +
+        'Each secret becomes a variable of the same name (a key that is not a valid variable name is refused, and\n' +
+        `nothing runs). The command does not inherit ${WITHHELD_VARIABLES.join(', ')} from this process.\n` +
+        'A folder without secrets is refused with exit code 3 and nothing runs (a mistyped --project, --env or --path\n' +
+        'would otherwise start the program without its credentials), unless --allow-empty is given.\n' +
+        "Values are never printed. SIGINT, SIGTERM and SIGHUP are passed on; the exit code is the command's.\n",
+    )
+    .action(async (command: string, args: string[], opts: RunFlags) => {
+      session.flagFor = secretScopeFlagFor;
+      const query = { projectId: opts.project, environment: opts.env, secretPath: opts.path };
+      const secrets = await readFolderSecrets(await session.context(), query, rt.actor);
+      for (const s of secrets) if (s.secretValue) rt.secrets.push(s.secretValue);
+      if (secrets.length === 0 && !opts.allowEmpty) {
+        const where = `${opts.env ?? ''}:${opts.path ?? '/'} of project ${opts.project ?? ''}`;
+        const message = `no secrets in ${where}: ${command} was not run (check --project, --env and --path; --allow-empty runs it without secrets)`;
+        throw new CliError('not-found', printable(message));
+      }
+      const env = childEnvironment(rt.env, secrets);
+      await session.close(); // the child may run for long: do not hold database and Temporal connections
+      session.exitCode = await runChild(command, args, env);
+    });
 }
