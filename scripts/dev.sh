@@ -10,7 +10,7 @@ fi
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   echo "==> Temporal binaries" >&2
-  npx tsx src/infra/cli-ensure-binaries.ts >&2
+  npx tsx dev/stack/ensure-binaries.ts >&2
 fi
 
-exec npx tsx src/dev/main.ts "$@"
+exec npx tsx dev/main.ts "$@"

@@ -12,7 +12,7 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
 fi
 
 step "Temporal binaries (TEMPORAL_CLI_PATH / PATH / .venv) and Schemathesis (.venv)"
-npx tsx src/infra/cli-ensure-binaries.ts --schemathesis
+npx tsx dev/stack/ensure-binaries.ts --schemathesis
 
 step "eslint"
 npx eslint .

@@ -4,11 +4,11 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack } from '../src/infra/local-stack.js';
-import { stopLocalCluster } from '../src/infra/postgres-cluster.js';
-import { dataDir, projectRoot } from '../src/infra/paths.js';
-import { isProcessAlive } from '../src/infra/process.js';
-import { ensureTemporalBinaries } from '../src/infra/temporal-binaries.js';
+import { startLocalStack } from '../dev/stack/local-stack.js';
+import { stopLocalCluster } from '../dev/stack/postgres-cluster.js';
+import { dataDir, projectRoot } from '../src/data-dir.js';
+import { isProcessAlive } from '../dev/stack/process.js';
+import { ensureTemporalBinaries } from '../dev/stack/temporal-binaries.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

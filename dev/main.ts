@@ -8,26 +8,26 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { buildApi } from '../api/server.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { startLocalStack } from '../infra/local-stack.js';
-import { dataDir } from '../infra/paths.js';
-import { canBind } from '../infra/process.js';
-import { addConnection } from '../service/connections.js';
-import { createProject } from '../service/projects.js';
-import { getProject } from '../store/projects.js';
-import { openServiceContext } from '../service/context.js';
-import { createRotation, rotateRotation } from '../service/rotations.js';
-import { readFolderSecrets } from '../service/secrets.js';
-import { findConnectionByName } from '../store/connections.js';
-import { findFolder, findRotationByName } from '../store/rotations.js';
-import { startWorker } from '../worker/build-worker.js';
-import { rotationWorkflowId } from '../workflows/rotation-messages.js';
+import { buildApi } from '../src/api/server.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startLocalStack } from './stack/local-stack.js';
+import { dataDir } from '../src/data-dir.js';
+import { canBind } from './stack/process.js';
+import { addConnection } from '../src/service/connections.js';
+import { createProject } from '../src/service/projects.js';
+import { getProject } from '../src/store/projects.js';
+import { openServiceContext } from '../src/service/context.js';
+import { createRotation, rotateRotation } from '../src/service/rotations.js';
+import { readFolderSecrets } from '../src/service/secrets.js';
+import { findConnectionByName } from '../src/store/connections.js';
+import { findFolder, findRotationByName } from '../src/store/rotations.js';
+import { startWorker } from '../src/worker/build-worker.js';
+import { rotationWorkflowId } from '../src/workflows/rotation-messages.js';
 import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SEED_ROLES } from './demo-target.js';
 
 const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
-// The demo rotation maps its secrets in /demo, leaving / free for the seed's sample request.
+// The demo rotation maps its secrets in /demo, leaving / free for the README's sample request.
 const DEMO_PATH = '/demo';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev --path ${DEMO_PATH}`);
   say(`  npm run cli -- rotation rotate ${rotationId}`);
   say(`  curl -s -H "Authorization: Bearer $(cat ${path.join(dir, 'admin.token')})" '${apiUrl}/api/v2/secret-rotations/postgres-credentials/${rotationId}'`);
-  say(`  The seed's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
+  say(`  The README's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
   say(`  (roles ${SEED_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
   say('');
   say('Ctrl-C stops the worker and the local servers; the data stays in .data/dev for the next start.');
