@@ -3,10 +3,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund
-fi
+source scripts/npm-ci-if-needed.sh
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   echo "==> Temporal binaries" >&2
