@@ -4,8 +4,8 @@ import pg from 'pg';
 export const DEMO_DATABASE = 'demo';
 export const DEMO_ROLES = ['demo_app_1', 'demo_app_2'] as const;
 /** The role names of the README's sample request, so that it works as written against the dev API. */
-export const SEED_ROLES = ['infisical_user_1', 'infisical_user_2'] as const;
-const ALL_ROLES = [...DEMO_ROLES, ...SEED_ROLES];
+export const SAMPLE_REQUEST_ROLES = ['infisical_user_1', 'infisical_user_2'] as const;
+const ALL_ROLES = [...DEMO_ROLES, ...SAMPLE_REQUEST_ROLES];
 export const DEMO_ADMIN = 'demo_rotator_admin';
 
 /**

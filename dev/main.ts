@@ -26,7 +26,7 @@ import { findConnectionByName } from '../src/store/connections.js';
 import { findFolder, findRotationByName } from '../src/store/rotations.js';
 import { startWorker } from '../src/worker/build-worker.js';
 import { rotationWorkflowId } from '../src/workflows/rotation-messages.js';
-import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SEED_ROLES } from './demo-target.js';
+import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SAMPLE_REQUEST_ROLES } from './demo-target.js';
 
 const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
 // The demo rotation maps its secrets in /demo, leaving / free for the README's sample request.
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   const bearer = tokenFile ? `$(cat ${tokenFile})` : '$ROTATOR_ADMIN_TOKEN';
   say(`  curl -s -H "Authorization: Bearer ${bearer}" '${apiUrl}/api/v2/secret-rotations/postgres-credentials/${rotationId}'`);
   say(`  The README's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
-  say(`  (roles ${SEED_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
+  say(`  (roles ${SAMPLE_REQUEST_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
   say('');
   say('Ctrl-C stops the worker and the local servers; the data stays in .data/dev for the next start.');
   await worker.run;
