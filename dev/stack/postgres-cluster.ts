@@ -449,6 +449,7 @@ async function stopIfRunning(layout: Layout, bin: (name: string) => string, runA
   }
 }
 
+/** Hand-written wait: ready means a password login succeeds, which a TCP check (wait-on) passes long before. */
 async function waitUntilReady(connectionString: string, logFile: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;

@@ -184,6 +184,8 @@ async function launch(temporal: string, state: ServerState, logFile: string, kee
     exited = err.message;
   });
 
+  // Hand-written wait: ready means GetSystemInfo answers and our search attributes are listed, which wait-on's
+  // tcp/http resources cannot see.
   const address = `127.0.0.1:${state.port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError = 'not reachable yet';
