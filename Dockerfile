@@ -13,6 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
+# The product only: the dev stack (dev/), tests and benchmarks stay out (.dockerignore excludes them too).
 COPY tsconfig.json ./
 COPY src ./src
 

@@ -5,10 +5,12 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
-/** unit → workflow → everything else → integration → leak audit (it checks what all earlier tests left behind). */
+/**
+ * unit → workflow → everything else → integration: fast feedback first. No test depends on this order (the
+ * whole-run leak audit is in the global teardown).
+ */
 function rank(file: string): number {
   const rel = path.relative(root, file).split(path.sep).join('/');
-  if (rel === 'test/integration/leak-audit.test.ts') return 4;
   if (rel.startsWith('test/unit/')) return 0;
   if (rel.startsWith('test/workflow/')) return 1;
   if (rel.startsWith('test/integration/')) return 3;

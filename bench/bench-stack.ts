@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config.js';
-import { startLocalStack } from '../src/infra/local-stack.js';
-import { dataDir } from '../src/infra/paths.js';
+import { startLocalStack } from '../dev/stack/local-stack.js';
+import { dataDir } from '../src/data-dir.js';
 import { openServiceContext } from '../src/service/context.js';
 import { startWorker } from '../src/worker/build-worker.js';
 

@@ -3,14 +3,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund
-fi
+source scripts/npm-ci-if-needed.sh
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   echo "==> Temporal binaries" >&2
-  npx tsx src/infra/cli-ensure-binaries.ts >&2
+  npx tsx dev/stack/ensure-binaries.ts >&2
 fi
 
-exec npx tsx src/dev/main.ts "$@"
+exec npx tsx dev/main.ts "$@"

@@ -1,14 +1,19 @@
-// Vitest globalSetup: one PostgreSQL cluster, one Temporal dev server and one workflow bundle for the whole run.
+// Vitest globalSetup: one PostgreSQL cluster, one Temporal dev server and one workflow bundle for the whole run;
+// its teardown audits everything the run left behind for leaked passwords (invariant I3), whatever the test order.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack } from '../src/infra/local-stack.js';
-import { stopLocalCluster } from '../src/infra/postgres-cluster.js';
-import { dataDir, projectRoot } from '../src/infra/paths.js';
-import { isProcessAlive } from '../src/infra/process.js';
-import { ensureTemporalBinaries } from '../src/infra/temporal-binaries.js';
+import { loadConfig } from '../src/config.js';
+import { openServiceContext } from '../src/service/context.js';
+import { startLocalStack, type LocalStack } from '../dev/stack/local-stack.js';
+import { stopLocalCluster } from '../dev/stack/postgres-cluster.js';
+import { dataDir, projectRoot } from '../src/data-dir.js';
+import { isProcessAlive } from '../dev/stack/process.js';
+import { ensureTemporalBinaries } from '../dev/stack/temporal-binaries.js';
+import { auditLeaks, describeAudit, filesIn, ledgerFile, ledgerPasswords } from './support/leak-audit.js';
+import { storedPasswords } from './support/leak-scan.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await mkdir(testDataDir, { recursive: true });
   // What the leak audit reads (worker logs, the ledger of generated passwords) belongs to this run only.
   await rm(path.join(testDataDir, 'logs'), { recursive: true, force: true });
-  await rm(path.join(testDataDir, 'generated-passwords.jsonl'), { force: true });
+  await rm(ledgerFile(testDataDir), { force: true });
 
   const { testServer } = await ensureTemporalBinaries();
   const workflowBundlePath = path.join(testDataDir, 'workflow-bundle.js');
@@ -71,16 +76,50 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgCaCert', stack.pgCaCert ?? '');
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('testServerPath', testServer);
-  project.provide('encryptionKey', randomBytes(32).toString('base64'));
+  const encryptionKey = randomBytes(32).toString('base64');
+  project.provide('encryptionKey', encryptionKey);
   project.provide('testDataDir', testDataDir);
 
   return async () => {
     try {
-      await stack.stop();
+      await auditRun(stack, encryptionKey, testDataDir);
     } finally {
-      await release();
+      try {
+        await stack.stop();
+      } finally {
+        await release();
+      }
     }
   };
+}
+
+/**
+ * Every password of the run (the ledger tests append to, and what the control database holds now) searched for in
+ * every Temporal history, the target server's log, the run's worker/API logs and the control database. A hit, or an
+ * audit that could not run, fails the run: a teardown's exception would only be printed, so the exit code is set.
+ */
+async function auditRun(stack: LocalStack, encryptionKey: string, testDataDir: string): Promise<void> {
+  try {
+    const ctx = await openServiceContext(
+      loadConfig({ DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, ROTATOR_ENCRYPTION_KEY: encryptionKey }),
+    );
+    try {
+      const passwords = [...(await ledgerPasswords(testDataDir)), ...(await storedPasswords(ctx.db)).generated];
+      if (passwords.length === 0) return; // no test generated any (e.g. a unit-only run)
+      const files = [...(stack.pgLogFile ? [stack.pgLogFile] : []), ...(await filesIn(path.join(testDataDir, 'logs')))];
+      const report = await auditLeaks(passwords, { temporal: ctx.temporal, control: ctx.db.pool, files });
+      console.log(describeAudit('whole run', report));
+      if (report.hits.length > 0) {
+        console.error(`[leak-audit] FAILED: ${report.hits.length} leaked passwords (fingerprints above)`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await ctx.close();
+    }
+  } catch (err) {
+    console.error(`[leak-audit] FAILED: the whole-run audit could not run: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  }
 }
 
 /**

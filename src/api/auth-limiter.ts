@@ -19,7 +19,7 @@
  * address, and IPv6 addresses as their /64 network (one host usually owns a whole /64, so counting single
  * addresses would let it rotate through 2^64 of them).
  */
-import { isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export interface AuthLimitOptions {
   /** Failed authentications a client may have within the window; the next request is refused. Default 20. */
@@ -104,25 +104,8 @@ export class AuthFailureLimiter {
 
 /** The address a client is counted under (see the file comment). */
 export function clientKey(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(ip)) return ip;
-  return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (without a zone), as lowercase hex without leading zeros. */
-function expandIPv6(ip: string): string[] {
-  const [addr = ''] = ip.split('%');
-  let text = addr;
-  // A trailing dotted IPv4 part is two groups.
-  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
+  if (!ipaddr.isValid(ip)) return ip;
+  const addr = ipaddr.process(ip); // an IPv4-mapped IPv6 address becomes the IPv4 address
+  if (addr.kind() === 'ipv4') return addr.toString();
+  return `${(addr as ipaddr.IPv6).parts.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }

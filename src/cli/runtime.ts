@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, requireDatabaseUrl } from '../config.js';
-import { dataDir } from '../infra/paths.js';
+import { dataDir } from '../data-dir.js';
 import { openServiceContext, type ServiceContext } from '../service/context.js';
 import { CliError } from './errors.js';
 

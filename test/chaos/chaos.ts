@@ -27,18 +27,18 @@
  * (payloads decoded), the target's and the control cluster's statement logs, the Temporal server's log, the
  * worker and API logs, the bodies of the API's error responses, every row of the control database and the report.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { scramSha256Verifier, scramVerifierMatches } from '../../src/domain/scram.js';
-import { type LocalStack, startLocalStack } from '../../src/infra/local-stack.js';
-import { dataDir, projectRoot } from '../../src/infra/paths.js';
-import { type LocalCluster, startLocalCluster, stopLocalCluster } from '../../src/infra/postgres-cluster.js';
-import { freePort, isProcessAlive, sleep } from '../../src/infra/process.js';
+import { type LocalStack, startLocalStack } from '../../dev/stack/local-stack.js';
+import { dataDir, projectRoot } from '../../src/data-dir.js';
+import { type LocalCluster, startLocalCluster, stopLocalCluster } from '../../dev/stack/postgres-cluster.js';
+import { freePort, isProcessAlive } from '../../dev/stack/process.js';
 import { addConnection } from '../../src/service/connections.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
 import { createProject } from '../../src/service/projects.js';
@@ -355,7 +355,8 @@ class FileTail {
 // Child processes (worker, API)
 
 class Child {
-  private child: ChildProcess | undefined;
+  private child: ResultPromise | undefined;
+  private alive = false;
   private generation = 0;
   private killedByUs = false;
   private exited: Promise<void> = Promise.resolve();
@@ -370,34 +371,30 @@ class Child {
   ) {}
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.alive;
   }
 
   spawn(): void {
     this.generation += 1;
     this.logFile = path.join(this.logsDir, `${this.name}-${this.generation}.log`);
-    const fd = openSync(this.logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, ['--import', 'tsx', this.script], { cwd: projectRoot, env: this.env, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
+    const log = { file: this.logFile, append: true };
+    // execa: SIGTERM escalates to SIGKILL after 5 s, and the child dies with this process (its `cleanup`).
+    const child = execa(process.execPath, ['--import', 'tsx', this.script], {
+      cwd: projectRoot, env: this.env, extendEnv: false, stdin: 'ignore', stdout: log, stderr: log, reject: false, forceKillAfterDelay: 5_000,
+    });
     this.child = child;
+    this.alive = true;
     this.killedByUs = false;
-    const done = deferred();
-    this.exited = done.promise;
     const generation = this.generation;
-    child.once('exit', (code, signal) => {
-      done.resolve();
+    this.exited = child.then((result) => {
+      if (generation === this.generation) this.alive = false;
       if (!this.killedByUs && generation === this.generation) {
-        this.onUnexpectedExit(`${this.name}-${generation} exited by itself (${signal ?? `exit code ${code}`}); see ${path.basename(this.logFile)}`);
+        this.onUnexpectedExit(`${this.name}-${generation} exited by itself (${result.signal ?? `exit code ${result.exitCode}`}); see ${path.basename(this.logFile)}`);
       }
     });
-    child.once('error', () => done.resolve());
   }
 
-  /** SIGKILL, and wait until the process is gone. */
+  /** SIGKILL (or `signal`), and wait until the process is gone. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.child) return;
     this.killedByUs = true;
@@ -405,12 +402,9 @@ class Child {
     await this.exited;
   }
 
+  /** SIGTERM, SIGKILL after 5 s; waits until the process is gone. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.killedByUs = true;
-    this.child!.kill('SIGTERM');
-    const gone = await Promise.race([this.exited.then(() => true), sleep(5_000).then(() => false)]);
-    if (!gone) await this.kill('SIGKILL');
+    if (this.running) await this.kill('SIGTERM');
   }
 
   async logContains(text: string): Promise<boolean> {

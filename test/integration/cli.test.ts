@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/infra/paths.js';
+import { projectRoot } from '../../src/data-dir.js';
 import { createProject } from '../../src/service/projects.js';
 import { deleteRotation, getRotationView } from '../../src/service/rotations.js';
 import { runCli as runCliIn, type CliOptions, type CliResult } from '../support/cli.js';

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { projectRoot } from '../../src/infra/paths.js';
+import { projectRoot } from '../../src/data-dir.js';
 import { createRotation, getRotationView } from '../../src/service/rotations.js';
 import { readCredential } from '../../src/store/credentials.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';

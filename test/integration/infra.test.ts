@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { startLocalCluster } from '../../src/infra/postgres-cluster.js';
-import { SEARCH_ATTRIBUTES, startTemporalDevServer } from '../../src/infra/temporal-server.js';
-import { isPortOpen } from '../../src/infra/process.js';
+import { startLocalCluster } from '../../dev/stack/postgres-cluster.js';
+import { SEARCH_ATTRIBUTES, startTemporalDevServer } from '../../dev/stack/temporal-server.js';
+import { isPortOpen } from '../../dev/stack/process.js';
 
 const adminUrl = inject('adminDatabaseUrl');
 const pgLogFile = inject('pgLogFile');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
-import { startLocalCluster, type LocalCluster } from '../../src/infra/postgres-cluster.js';
+import { startLocalCluster, type LocalCluster } from '../../dev/stack/postgres-cluster.js';
 import { addConnection, updateConnection } from '../../src/service/connections.js';
 import { ServiceError } from '../../src/service/errors.js';
 import { checkRotation } from '../../src/service/rotation-check.js';

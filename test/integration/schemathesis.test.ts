@@ -1,4 +1,4 @@
-// Schemathesis (pinned, in the project venv: src/infra/schemathesis.ts) against the API on a real port, driven by
+// Schemathesis (pinned, in the project venv: dev/stack/schemathesis.ts) against the API on a real port, driven by
 // the API's own OpenAPI document (/openapi.json): every operation, positive and negative data, the coverage
 // phase's boundary values and unexpected methods, then fuzzing until the time budget is spent.
 //
@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSchemathesis } from '../../src/infra/schemathesis.js';
+import { ensureSchemathesis } from '../../dev/stack/schemathesis.js';
 import { createRotation } from '../../src/service/rotations.js';
 import { buildLoggedApi } from '../support/api.js';
 import { openTestStack, type TestStack, type TestTarget } from '../support/stack.js';

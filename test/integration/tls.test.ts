@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clientConfig, DEFAULT_TARGET_LIMITS } from '../../src/target/settings.js';
-import { createCertificateAuthority, startLocalCluster, type CertificateAuthority, type LocalCluster } from '../../src/infra/postgres-cluster.js';
+import { createCertificateAuthority, startLocalCluster, type CertificateAuthority, type LocalCluster } from '../../dev/stack/postgres-cluster.js';
 import { addConnection, listAllConnections, requireConnection, updateConnection } from '../../src/service/connections.js';
 import { HTTP_STATUS, ServiceError } from '../../src/service/errors.js';
 import { createProject } from '../../src/service/projects.js';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { projectRoot } from '../../src/infra/paths.js';
+import { projectRoot } from '../../src/data-dir.js';
 import { stackEnv } from '../support/stack.js';
 
 function runWorker(env: Record<string, string>) {

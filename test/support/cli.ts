@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../src/infra/paths.js';
+import { projectRoot } from '../../src/data-dir.js';
 import { stackEnv } from './stack.js';
 
 export interface CliResult {

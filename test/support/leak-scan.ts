@@ -32,17 +32,24 @@ export function collectStrings(value: unknown, out: string[] = [], seen = new We
  * and every version of each rotation's mapped *password* secret (the key named by
  * `config->'secretsMapping'->>'password'`; the mapped username secrets hold role names, which are not secrets);
  * `connections` = the admin passwords of the connections (chosen by whoever added them, not generated).
+ * `projectIds` limits all three to those projects.
  */
-export async function storedPasswords(db: ControlDb): Promise<{ generated: string[]; connections: string[] }> {
+export async function storedPasswords(db: ControlDb, projectIds?: string[]): Promise<{ generated: string[]; connections: string[] }> {
   const generated = new Set<string>();
-  const creds = await db.pool.query('SELECT rotation_id, slot, generation, password_enc FROM credentials');
+  const scope = (alias: string) => (projectIds ? `WHERE ${alias}.project_id = ANY($1::uuid[])` : '');
+  const params = projectIds ? [projectIds] : [];
+  const creds = await db.pool.query(
+    `SELECT c.rotation_id, c.slot, c.generation, c.password_enc FROM credentials c JOIN rotations r ON r.id = c.rotation_id ${scope('r')}`,
+    params,
+  );
   for (const r of creds.rows) generated.add(db.box.open(r.password_enc, aad.credential(r.rotation_id, r.slot, r.generation)));
   const versions = await db.pool.query(
     `SELECT v.secret_id, v.version, v.value_enc FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-     JOIN rotations r ON r.id = s.rotation_id WHERE s.key = r.config->'secretsMapping'->>'password'`,
+     JOIN rotations r ON r.id = s.rotation_id AND s.key = r.config->'secretsMapping'->>'password' ${scope('r')}`,
+    params,
   );
   for (const r of versions.rows) generated.add(db.box.open(r.value_enc, aad.secretVersion(r.secret_id, r.version)));
-  const conns = await db.pool.query('SELECT id, password_enc FROM connections');
+  const conns = await db.pool.query(`SELECT k.id, k.password_enc FROM connections k ${scope('k')}`, params);
   const connections = conns.rows.map((r) => db.box.open(r.password_enc, aad.connectionPassword(r.id)));
   return { generated: [...generated], connections: [...new Set(connections)] };
 }

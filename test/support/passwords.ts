@@ -1,22 +1,16 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import type { ControlDb } from '../../src/store/db.js';
+import { ledgerFile } from './leak-audit.js';
 import { storedPasswords } from './leak-scan.js';
-
-const ledger = () => path.join(inject('testDataDir'), 'generated-passwords.jsonl');
 
 /**
  * Every password the control database holds right now (credentials of every slot and every secret version),
- * appended to a ledger of the run: the leak audit searches logs and histories for each of them at the end.
+ * appended to the run's ledger: the global teardown searches logs, histories and the control database for each.
+ * Tests call it before they delete what holds passwords (rotations), so that those are searched for too.
  */
 export async function rememberPasswords(db: ControlDb): Promise<string[]> {
   const { generated } = await storedPasswords(db);
-  if (generated.length > 0) appendFileSync(ledger(), generated.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  if (generated.length > 0) appendFileSync(ledgerFile(inject('testDataDir')), generated.map((p) => JSON.stringify(p)).join('\n') + '\n');
   return generated;
-}
-
-export function rememberedPasswords(): string[] {
-  if (!existsSync(ledger())) return [];
-  return [...new Set(readFileSync(ledger(), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string))];
 }

@@ -451,6 +451,23 @@ describe.each(builtServices)('Dockerfile of %s', (_name, service) => {
     for (const entry of ['node_modules', '.data', '.venv', '.git']) expect(ignored).toContain(entry);
   });
 
+  it('ships the product only: neither the dev stack (dev/) nor tests nor benchmarks', () => {
+    const ignored = dockerignorePatterns(context).map((p) => p.replace(/^\/|\/$/g, ''));
+    const notShipped = ['dev', 'test', 'bench'];
+    // Excluded from the build context, so not even a later `COPY . .` could bring them in…
+    for (const folder of notShipped) expect(ignored, `.dockerignore must exclude ${folder}/`).toContain(folder);
+    // …and no COPY names one of them or a file in one.
+    for (const copy of instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')) {
+      for (const source of copySources(copy.args) ?? []) {
+        const from = path.resolve(context, source);
+        for (const folder of notShipped) {
+          const excluded = path.join(context, folder);
+          expect(from === excluded || from.startsWith(`${excluded}${path.sep}`), `COPY ${source} ships ${folder}/`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('installs with npm ci and runs as the unprivileged node user', () => {
     expect(instructions.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
     const users = instructions.filter((i) => i.keyword === 'USER');

@@ -1,12 +1,14 @@
-import { execFileSync, type SpawnOptions } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type Options } from 'execa';
 import pg from 'pg';
 import { findOnPath, isExecutableFile } from './paths.js';
-import { canBind, freePort, isPortOpen, isProcessAlive, run, runOrThrow, sleep, tailFile, withLock } from './process.js';
+import { canBind, freePort, isPortOpen, isProcessAlive, runOrThrow, tailFile, withLock } from './process.js';
 
 export interface LocalCluster {
   host: '127.0.0.1';
@@ -139,7 +141,7 @@ async function startInDir(dir: string, binDir: string, runAs: RunAs | undefined,
   const bin = (name: string): string => path.join(binDir, name);
   const exec = (what: string, name: string, args: string[]): Promise<string> => {
     const [cmd, ...prefixArgs] = runAs ? [...runAs.prefix, bin(name)] : [bin(name)];
-    const spawnOpts: SpawnOptions = { cwd: layout.dir, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
+    const spawnOpts: Options = { cwd: layout.dir, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
     return runOrThrow(what, cmd as string, [...prefixArgs, ...args], spawnOpts);
   };
 
@@ -436,14 +438,18 @@ async function stopIfRunning(layout: Layout, bin: (name: string) => string, runA
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
   const [cmd, ...prefixArgs] = runAs ? [...runAs.prefix, bin('pg_ctl')] : [bin('pg_ctl')];
-  const result = await run(cmd as string, [...prefixArgs, 'stop', '-D', layout.pgdata, '-m', 'fast', '-w', '-t', '60'], {
+  const result = await execa(cmd as string, [...prefixArgs, 'stop', '-D', layout.pgdata, '-m', 'fast', '-w', '-t', '60'], {
     cwd: existsSync(layout.dir) ? layout.dir : '/',
+    stdin: 'ignore',
+    all: true,
+    reject: false,
   });
-  if (result.code !== 0 && isProcessAlive(pid)) {
-    throw new Error(`pg_ctl stop failed for ${layout.pgdata}:\n${result.output.trim()}`);
+  if (result.failed && isProcessAlive(pid)) {
+    throw new Error(`pg_ctl stop failed for ${layout.pgdata}:\n${String(result.all ?? '').trim()}`);
   }
 }
 
+/** Hand-written wait: ready means a password login succeeds, which a TCP check (wait-on) passes long before. */
 async function waitUntilReady(connectionString: string, logFile: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;
@@ -541,8 +547,8 @@ async function chooseClusterDir(wanted: string, runAs: RunAs | undefined): Promi
   if (!runAs) return wanted;
   const parent = path.dirname(wanted);
   await mkdir(parent, { recursive: true });
-  const probe = await run(runAs.prefix[0] as string, [...runAs.prefix.slice(1), 'test', '-x', parent], { cwd: '/' });
-  if (probe.code === 0) return wanted;
+  const probe = await execa(runAs.prefix[0] as string, [...runAs.prefix.slice(1), 'test', '-x', parent], { cwd: '/', stdin: 'ignore', reject: false });
+  if (!probe.failed) return wanted;
   const fallback = path.join(os.tmpdir(), `pg-rotator-${shortHash(wanted)}`);
   console.error(`[pg-rotator] user ${runAs.name} cannot reach ${parent}; PostgreSQL cluster goes to ${fallback} instead`);
   return fallback;

@@ -1,33 +1,35 @@
 /**
  * The dev command: local PostgreSQL + Temporal dev server (or the ones named by DATABASE_URL /
- * TEMPORAL_ADDRESS), a worker, the REST API, and a demo rotation that is rotated once. Stays up until Ctrl-C.
- * Started again, it reuses `.data/dev`: rotations, secrets and Temporal history survive restarts.
+ * TEMPORAL_ADDRESS), a worker, the REST API, and a demo rotation, created and rotated once on the first start.
+ * Stays up until Ctrl-C. Started again, it reuses `.data/dev`: rotations, secrets and Temporal history survive
+ * restarts, and the demo rotation is left as it is (the output says how to rotate it).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { buildApi } from '../api/server.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { startLocalStack } from '../infra/local-stack.js';
-import { dataDir } from '../infra/paths.js';
-import { canBind } from '../infra/process.js';
-import { addConnection } from '../service/connections.js';
-import { createProject } from '../service/projects.js';
-import { getProject } from '../store/projects.js';
-import { openServiceContext } from '../service/context.js';
-import { createRotation, rotateRotation } from '../service/rotations.js';
-import { readFolderSecrets } from '../service/secrets.js';
-import { findConnectionByName } from '../store/connections.js';
-import { findFolder, findRotationByName } from '../store/rotations.js';
-import { startWorker } from '../worker/build-worker.js';
-import { rotationWorkflowId } from '../workflows/rotation-messages.js';
-import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SEED_ROLES } from './demo-target.js';
+import { buildApi } from '../src/api/server.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startLocalStack } from './stack/local-stack.js';
+import { dataDir } from '../src/data-dir.js';
+import { canBind } from './stack/process.js';
+import { addConnection } from '../src/service/connections.js';
+import { createProject } from '../src/service/projects.js';
+import { getProject } from '../src/store/projects.js';
+import { openServiceContext } from '../src/service/context.js';
+import { createRotation, getRotationView, rotateRotation } from '../src/service/rotations.js';
+import type { RotationView } from '../src/domain/rotation-types.js';
+import { readFolderSecrets } from '../src/service/secrets.js';
+import { findConnectionByName } from '../src/store/connections.js';
+import { findFolder, findRotationByName } from '../src/store/rotations.js';
+import { startWorker } from '../src/worker/build-worker.js';
+import { rotationWorkflowId } from '../src/workflows/rotation-messages.js';
+import { DEMO_ADMIN, DEMO_DATABASE, DEMO_ROLES, prepareDemoTarget, SAMPLE_REQUEST_ROLES } from './demo-target.js';
 
 const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
-// The demo rotation maps its secrets in /demo, leaving / free for the seed's sample request.
+// The demo rotation maps its secrets in /demo, leaving / free for the README's sample request.
 const DEMO_PATH = '/demo';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -39,12 +41,15 @@ function encryptionKey(dir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The API's bootstrap admin token: from the environment, else a file in the data folder created on first start. */
-function adminToken(dir: string): string {
-  if (process.env.ROTATOR_ADMIN_TOKEN) return process.env.ROTATOR_ADMIN_TOKEN;
+/**
+ * The API's bootstrap admin token: from the environment, else a file in the data folder created on first start.
+ * `file` is set only when the token comes from that file (what the printed hints may point at).
+ */
+function adminToken(dir: string): { token: string; file?: string } {
+  if (process.env.ROTATOR_ADMIN_TOKEN) return { token: process.env.ROTATOR_ADMIN_TOKEN };
   const file = path.join(dir, 'admin.token');
   if (!existsSync(file)) writeFileSync(file, `pgr_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+  return { token: readFileSync(file, 'utf8').trim(), file };
 }
 
 async function main(): Promise<void> {
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
   say(`==> worker polling task queue pg-rotation (log: ${workerLogFile})`);
 
   const ctx = await openServiceContext(config);
-  const token = adminToken(dir);
+  const { token, file: tokenFile } = adminToken(dir);
   const api = await buildApi({ ctx, adminToken: token });
   const apiPort = process.env.ROTATOR_API_PORT
     ? z.coerce.number().int().min(0).max(65535).parse(process.env.ROTATOR_API_PORT)
@@ -118,10 +123,22 @@ async function main(): Promise<void> {
       'dev',
     );
   }
+  const demoState = async (v: RotationView): Promise<string> => {
+    const secrets = await readFolderSecrets(ctx, { projectId: DEMO_PROJECT_ID, environment: 'dev', secretPath: DEMO_PATH }, 'dev');
+    const version = secrets.find((secret) => secret.secretKey === 'POSTGRES_DB_PASSWORD')?.version;
+    return `activeIndex=${v.activeIndex} (${DEMO_ROLES[v.activeIndex === 0 ? 0 : 1]} is published), status=${v.rotationStatus}, secret version ${version}, next rotation ${v.nextRotationAt}`;
+  };
   const folderId = await findFolder(ctx.db.pool, DEMO_PROJECT_ID, 'dev', DEMO_PATH);
   const existing = folderId ? await findRotationByName(ctx.db.pool, folderId, 'demo-rotation') : null;
-  let rotationId = existing?.id;
-  if (!rotationId) {
+  let rotationId: string;
+  let view: RotationView;
+  if (existing) {
+    // Later starts leave the demo as it is: restarting the dev command is no reason to rotate a password.
+    rotationId = existing.id;
+    view = await getRotationView(ctx, rotationId);
+    say(`==> demo rotation ${rotationId} exists (created on an earlier start), not rotated now: ${await demoState(view)}`);
+    say(`    rotate it with: npm run cli -- rotation rotate ${rotationId}`);
+  } else {
     const created = await createRotation(
       ctx,
       {
@@ -141,13 +158,11 @@ async function main(): Promise<void> {
     );
     rotationId = created.id;
     say(`==> created demo rotation ${rotationId}: both roles got fresh passwords, ${DEMO_ROLES[0]} is published`);
+    view = await rotateRotation(ctx, rotationId);
+    say(`==> rotated once (first start only): ${await demoState(view)}`);
   }
-  const rotated = await rotateRotation(ctx, rotationId);
-  const secrets = await readFolderSecrets(ctx, { projectId: DEMO_PROJECT_ID, environment: 'dev', secretPath: DEMO_PATH }, 'dev');
-  const version = secrets.find((s) => s.secretKey === 'POSTGRES_DB_PASSWORD')?.version;
 
   const ui = stack.uiUrl ?? '(your Temporal UI)';
-  say(`==> rotated once: activeIndex=${rotated.activeIndex} (${rotated.activeIndex === 0 ? DEMO_ROLES[0] : DEMO_ROLES[1]} is published), status=${rotated.rotationStatus}, secret version ${version}, next rotation ${rotated.nextRotationAt}`);
   say('');
   say(`Temporal UI:        ${ui}`);
   say(`This rotation run:  ${ui}/namespaces/default/workflows/${rotationWorkflowId(rotationId)}`);
@@ -155,14 +170,15 @@ async function main(): Promise<void> {
   say(`Control database:   ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   say('');
   say(`API:                ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)`);
-  say(`API token (admin):  ${token}   (also in ${path.join(dir, 'admin.token')})`);
+  say(`API token (admin):  ${token}   (${tokenFile ? `also in ${tokenFile}` : 'from ROTATOR_ADMIN_TOKEN'})`);
   say('');
   say('Try (in another terminal):');
   say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev --path ${DEMO_PATH}`);
   say(`  npm run cli -- rotation rotate ${rotationId}`);
-  say(`  curl -s -H "Authorization: Bearer $(cat ${path.join(dir, 'admin.token')})" '${apiUrl}/api/v2/secret-rotations/postgres-credentials/${rotationId}'`);
-  say(`  The seed's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
-  say(`  (roles ${SEED_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
+  const bearer = tokenFile ? `$(cat ${tokenFile})` : '$ROTATOR_ADMIN_TOKEN';
+  say(`  curl -s -H "Authorization: Bearer ${bearer}" '${apiUrl}/api/v2/secret-rotations/postgres-credentials/${rotationId}'`);
+  say(`  The README's sample request works as written with projectId ${DEMO_PROJECT_ID} and connectionId ${connection.id}`);
+  say(`  (roles ${SAMPLE_REQUEST_ROLES.join(' and ')} exist on database ${DEMO_DATABASE}); see README.md.`);
   say('');
   say('Ctrl-C stops the worker and the local servers; the data stays in .data/dev for the next start.');
   await worker.run;

@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { execa } from 'execa';
 import { isExecutableFile, venvDir } from './paths.js';
-import { run, withLock } from './process.js';
+import { withLock } from './process.js';
 import { pipInstallIntoVenv, venvLockPath } from './temporal-binaries.js';
 
 /**
@@ -13,8 +14,8 @@ export const SCHEMATHESIS_PIP_PACKAGES = [`schemathesis==${SCHEMATHESIS_VERSION}
 
 async function installedVersion(st: string): Promise<string | undefined> {
   if (!isExecutableFile(st)) return undefined;
-  const result = await run(st, ['--version']).catch(() => undefined);
-  return result?.code === 0 ? /version (\S+)/.exec(result.output)?.[1] : undefined;
+  const result = await execa(st, ['--version'], { stdin: 'ignore', all: true, reject: false });
+  return result.failed ? undefined : /version (\S+)/.exec(String(result.all ?? ''))?.[1];
 }
 
 /**

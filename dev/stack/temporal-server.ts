@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { findOnPath } from './paths.js';
-import { canBind, freePort, isPortOpen, isProcessAlive, sleep, tailFile } from './process.js';
+import { canBind, freePort, isPortOpen, isProcessAlive, tailFile } from './process.js';
 import { ensureTemporalBinaries } from './temporal-binaries.js';
 
 /** Custom search attributes registered on the dev server (names are what workflows and queries use). */
@@ -58,7 +59,8 @@ interface ServerState {
 
 /**
  * Watchdog shell: runs the server as a child, forwards SIGTERM/SIGINT/SIGHUP, stops the server when the parent
- * pid (argument 1, `0` = none) disappears, and escalates to SIGKILL after 5 s.
+ * pid (argument 1, `0` = none) disappears, and escalates to SIGKILL after 5 s. Hand-written: a library's
+ * cleanup (execa's, signal-exit) runs in the parent and so cannot act when the parent is SIGKILLed.
  */
 const WATCHDOG = `
 parent="$1"; shift
@@ -161,6 +163,7 @@ async function launch(temporal: string, state: ServerState, logFile: string, kee
   const out = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
+    // node's spawn, not execa: the child must run detached and unreferenced, and execa's promise would hold it.
     child = spawn(shell, ['-c', WATCHDOG, 'temporal-watchdog', keepAlive ? '0' : String(process.pid), temporal, ...args], {
       detached: true, // own process group, so stop() can signal the server and the watchdog together
       stdio: ['ignore', out, out],
@@ -181,6 +184,8 @@ async function launch(temporal: string, state: ServerState, logFile: string, kee
     exited = err.message;
   });
 
+  // Hand-written wait: ready means GetSystemInfo answers and our search attributes are listed, which wait-on's
+  // tcp/http resources cannot see.
   const address = `127.0.0.1:${state.port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError = 'not reachable yet';
@@ -234,7 +239,11 @@ async function isOurServer(state: ServerState): Promise<boolean> {
   return (await probe(`127.0.0.1:${state.port}`)) === undefined;
 }
 
-/** SIGTERM to the process group, SIGKILL after 5 s; then waits (briefly) until the port is released. */
+/**
+ * SIGTERM to the process group, SIGKILL after 5 s; then waits (briefly) until the port is released. Hand-written:
+ * the server may belong to an earlier process (we hold its recorded group id, not a handle execa could kill), and
+ * tree-kill neither escalates nor waits.
+ */
 async function killGroup(pgid: number, port: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
   const deadline = Date.now() + KILL_GRACE_MS;

@@ -1,15 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Repository root, found from this file's location (src/infra/paths.ts → ../..). */
-export const projectRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Git-ignored folder for local clusters, logs and caches: `ROTATOR_DATA_DIR` or `<projectRoot>/.data`. */
-export function dataDir(): string {
-  const fromEnv = process.env.ROTATOR_DATA_DIR;
-  return fromEnv ? path.resolve(fromEnv) : path.join(projectRoot, '.data');
-}
+import { projectRoot } from '../../src/data-dir.js';
 
 /** Project-local Python venv that holds the Temporal CLI and test server when they are not on PATH. */
 export function venvDir(): string {

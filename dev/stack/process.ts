@@ -1,11 +1,11 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type Options } from 'execa';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
+/** Hand-written: `kill(pid, 0)` is the whole check, and EPERM (alive, not ours) is the one subtlety. */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -15,38 +15,11 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** stdout and stderr interleaved, truncated to the last ~32 kB. */
-  output: string;
-}
-
-/** Runs a command to completion and captures its output (never throws for a non-zero exit). */
-export function run(cmd: string, args: readonly string[], opts: SpawnOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (output.length > 64_000) output = output.slice(-32_000);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
-}
-
-/** Like `run`, but throws an error naming `what` with the output's tail when the exit code is not 0. */
-export async function runOrThrow(what: string, cmd: string, args: readonly string[], opts: SpawnOptions = {}): Promise<string> {
-  const result = await run(cmd, args, opts);
-  if (result.code !== 0) {
-    throw new Error(
-      `${what} failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}):\n${lastLines(result.output, 30)}`,
-    );
-  }
-  return result.output;
+/** Runs a command to completion; throws an error naming `what`, the exit code or signal, and the output's tail. */
+export async function runOrThrow(what: string, cmd: string, args: readonly string[], opts: Options = {}): Promise<string> {
+  const result = await execa(cmd, args, { ...opts, stdin: 'ignore', all: true, reject: false });
+  if (result.failed) throw new Error(`${what} failed (${result.shortMessage}):\n${lastLines(String(result.all ?? ''), 30)}`);
+  return String(result.all ?? '');
 }
 
 export function lastLines(text: string, n: number): string {
@@ -71,7 +44,10 @@ export async function tailFile(file: string, n = 40): Promise<string> {
   }
 }
 
-/** True when something accepts TCP connections on host:port. */
+/**
+ * True when something accepts TCP connections on host:port. Hand-written: a connect attempt is all it takes,
+ * and "can I bind it" (`canBind`) is a different question (a port can be neither free nor served).
+ */
 export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
@@ -94,7 +70,11 @@ export function canBind(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A currently free TCP port on host (the OS picks it). `avoid` lists ports not to return. */
+/**
+ * A currently free TCP port on host (the OS picks it). `avoid` lists ports not to return. Hand-written, as
+ * `canBind`: get-port reserves every port it returns for 15–30 s in this process, so a cluster or server
+ * restarted on its remembered port would be refused it.
+ */
 export async function freePort(host = '127.0.0.1', avoid: readonly number[] = []): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -113,7 +93,8 @@ export async function freePort(host = '127.0.0.1', avoid: readonly number[] = []
 
 /**
  * Exclusive cross-process lock: `mkdir` is atomic. A lock whose owner process died (or older than 10 min) is
- * taken over.
+ * taken over. Hand-written: lock libraries judge staleness by mtime alone; a pip install can outlast that, and
+ * the owner's pid says at once whether it still runs.
  */
 export async function withLock<T>(lockDir: string, fn: () => Promise<T>, waitMs = 15 * 60_000): Promise<T> {
   const deadline = Date.now() + waitMs;

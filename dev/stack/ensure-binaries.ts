@@ -1,4 +1,4 @@
-// `npx tsx src/infra/cli-ensure-binaries.ts`: makes sure the Temporal CLI and test server are available
+// `npx tsx dev/stack/ensure-binaries.ts`: makes sure the Temporal CLI and test server are available
 // (installing them into the project venv if needed), and with `--schemathesis` also the pinned Schemathesis
 // the API fuzz test runs; prints where they are.
 import { ensureSchemathesis } from './schemathesis.js';
