@@ -73,7 +73,7 @@ export function createTargetActivities(deps: TargetDeps): Pick<
         const password = await readCredential(db.pool, db.box, ref);
         secrets.push(t.password, password);
         const role = roleOf(t.rotation, ref.slot);
-        const outcome = await checkLogin(sessions, t.connection, { user: role, password }, activitySignal());
+        const outcome = await checkLogin(sessions, t.connection, { user: role, password }, { signal: activitySignal() });
         if (outcome.ok) return;
         const q = pg.escapeIdentifier;
         if (outcome.code === '42501') {

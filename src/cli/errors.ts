@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { redact } from '../domain/errors.js';
+import { isUnavailable } from '../domain/failures.js';
 import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
 
 /** Service error kinds, plus what only the CLI knows: bad usage, bad configuration, and the unexpected. */
@@ -54,20 +55,6 @@ export interface ErrorReport {
   hint?: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
-
-/** Unreachable or unavailable infrastructure: socket errors, PostgreSQL connection/shutdown classes, gRPC UNAVAILABLE. */
-export function looksUnavailable(err: unknown): boolean {
-  for (let cur: unknown = err, depth = 0; cur instanceof Error && depth < 8; cur = (cur as { cause?: unknown }).cause, depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
-    if (code === 14 /* gRPC UNAVAILABLE */ || code === 4 /* DEADLINE_EXCEEDED */) return true;
-    if (/^(TransportError|ServiceError|ConnectionTimeoutError)$/.test(cur.name) && /unavailable|connect|deadline|timed? ?out/i.test(cur.message)) return true;
-    if (/Connection terminated|connection timeout|timeout expired/i.test(cur.message)) return true;
-  }
-  return false;
-}
-
 /** `host:port` of a database URL: never the user name or password. */
 function hostOf(url: string): string {
   try {
@@ -109,7 +96,7 @@ export function errorReport(err: unknown, secrets: readonly string[] = [], env: 
   if (err instanceof CliError) return make(err.kind, err.kind === 'unavailable' ? redact(err.message, secrets) : err.message, err.details);
   if (err instanceof CommanderError) return make('usage', err.message.replace(/^error:\s*/i, ''));
   const message = redact(err instanceof Error ? err.message || err.name : String(err), secrets);
-  if (looksUnavailable(err)) return make('unavailable', message);
+  if (isUnavailable(err)) return make('unavailable', message);
   return make('unexpected', message);
 }
 

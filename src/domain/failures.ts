@@ -94,3 +94,20 @@ export function rootMessage(err: unknown): string {
   for (const cur of causeChain(err)) if (cur.message) message = cur.message;
   return message;
 }
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * Unreachable or unavailable infrastructure somewhere in the chain: socket errors, PostgreSQL's connection and
+ * shutdown classes (08, 57P), gRPC UNAVAILABLE / DEADLINE_EXCEEDED, connect timeouts. Retrying later may help;
+ * the input is not to blame.
+ */
+export function isUnavailable(err: unknown): boolean {
+  return causeChain(err).some((cur) => {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
+    if (code === 14 /* gRPC UNAVAILABLE */ || code === 4 /* DEADLINE_EXCEEDED */) return true;
+    if (/^(TransportError|ServiceError|ConnectionTimeoutError)$/.test(cur.name) && /unavailable|connect|deadline|timed? ?out/i.test(cur.message)) return true;
+    return /Connection terminated|connection timeout|timeout expired/i.test(cur.message);
+  });
+}

@@ -1,9 +1,7 @@
-import pg from 'pg';
-import { clientConfig, DEFAULT_TARGET_LIMITS } from '../target/settings.js';
 import { createConnectionSchema, updateConnectionSchema } from '../domain/connection-schemas.js';
-import { redact } from '../domain/errors.js';
 import type { RotationParameters } from '../domain/rotation-schemas.js';
 import { clusterIdentity } from '../target/cluster-identity.js';
+import { checkLogin } from '../target/login.js';
 import { recordAudit } from '../store/audit.js';
 import {
   connectionInUse,
@@ -24,25 +22,24 @@ import { requireProject } from './projects.js';
 import { type ErrorDetail, fieldError, parseInput, ServiceError } from './errors.js';
 
 /**
- * Logs in with the given settings and returns the cluster they reach; a failure is thrown by `fail` with the
- * driver's message (the password never appears in it).
+ * Logs in as the connection's admin (the one login check, within the cluster's cap) and returns the cluster it
+ * reaches. A server that cannot be reached is `unavailable`; one that refuses the login blames `field`.
  */
-async function identifyCluster(c: TargetConnection, password: string, fail: (reason: string) => ServiceError): Promise<string> {
-  const client = new pg.Client(clientConfig(c, c.username, password, DEFAULT_TARGET_LIMITS));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await clusterIdentity(client);
-  } catch (err) {
-    throw fail(redact((err as Error).message, [password]));
-  } finally {
-    await client.end().catch(() => {});
-  }
+async function identifyCluster(ctx: ServiceContext, c: TargetConnection, password: string, field: string): Promise<string> {
+  let clusterId: string | undefined;
+  const outcome = await checkLogin(ctx.target, c, { user: c.username, password }, {
+    then: async (client) => {
+      clusterId = await clusterIdentity(client);
+    },
+  });
+  if (outcome.ok && clusterId !== undefined) return clusterId;
+  const reason = outcome.ok ? 'the cluster could not be identified' : outcome.message;
+  if (!outcome.ok && outcome.unreachable) throw fieldError('unavailable', field, `must reach the database server ${c.host}:${c.port}: ${reason}`);
+  throw fieldError('validation', field, `must log in to the database: ${reason}`);
 }
 
 /** The check of new credentials, blaming `credentials`. */
-const proveLogin = (c: TargetConnection, password: string) =>
-  identifyCluster(c, password, (reason) => fieldError('validation', 'credentials', `must log in to the database: ${reason}`));
+const proveLogin = (ctx: ServiceContext, c: TargetConnection, password: string) => identifyCluster(ctx, c, password, 'credentials');
 
 /** Creates a connection after proving the credentials log in; the password is stored encrypted, never returned. */
 export async function addConnection(ctx: ServiceContext, body: unknown, actor: string): Promise<TargetConnection> {
@@ -50,7 +47,8 @@ export async function addConnection(ctx: ServiceContext, body: unknown, actor: s
   await requireProject(ctx.db.pool, input.projectId);
   const { password, ...c } = input.credentials;
   const clusterId = await proveLogin(
-    { ...c, id: 'new', projectId: input.projectId, name: input.name, description: input.description ?? null, sslCertificate: c.sslCertificate ?? null, createdAt: '', updatedAt: '' },
+    ctx,
+    { ...c, id: 'new', projectId: input.projectId, name: input.name, description: input.description ?? null, sslCertificate: c.sslCertificate ?? null, clusterId: null, createdAt: '', updatedAt: '' },
     password,
   );
   try {
@@ -75,7 +73,7 @@ export async function updateConnection(ctx: ServiceContext, id: string, body: un
     name: patch.name ?? current.name,
     description: patch.description === undefined ? current.description : patch.description,
   };
-  const clusterId = patch.credentials ? await proveLogin(next, password ?? (await readConnectionPassword(ctx.db, id))) : null;
+  const clusterId = patch.credentials ? await proveLogin(ctx, next, password ?? (await readConnectionPassword(ctx.db, id))) : null;
   try {
     const updated = await withTransaction(ctx.db.pool, async (tx) => {
       const stored = await lockClusterId(tx, id);
@@ -132,9 +130,7 @@ export async function claimRotationRoles(
   let clusterId = await lockClusterId(tx, connection.id);
   if (clusterId === null) {
     const password = await readConnectionPassword(ctx.db, connection.id, tx);
-    clusterId = await identifyCluster(connection, password, (reason) =>
-      fieldError('unavailable', 'connectionId', `must reach its database to identify the PostgreSQL cluster: ${reason}`),
-    );
+    clusterId = await identifyCluster(ctx, connection, password, 'connectionId');
     await setClusterId(tx, connection.id, clusterId);
     await adoptRoles(tx, connection.id, clusterId);
   }

@@ -2,10 +2,13 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { type ControlDb, createControlPool } from '../store/db.js';
 import { SecretBox } from '../store/secret-box.js';
+import { TargetSessions } from '../target/sessions.js';
 
-/** What the CLI and the API need to act on rotations: the control database and a Temporal client. */
+/** What the CLI and the API need to act on rotations: the control database, target sessions and a Temporal client. */
 export interface ServiceContext {
   db: ControlDb;
+  /** This process's connections to target clusters (drift checks, connection proofs), capped per cluster. */
+  target: TargetSessions;
   /**
    * Connected on first use, not when the context opens: what needs only the control database (listing
    * rotations, reading secrets, projects, tokens, audit) works, and answers at once, while Temporal is down.
@@ -30,6 +33,7 @@ export async function openServiceContext(config: RotatorConfig, options: Service
   let temporal: Client | undefined;
   return {
     db: { pool, box },
+    target: new TargetSessions(config.targetLimits),
     get temporal() {
       // A lazy connection dials on its first call; a call fails as UNAVAILABLE (after the retries) while the server is down.
       connection ??= Connection.lazy({ address: config.temporalAddress, connectTimeout: '10s', interceptors });

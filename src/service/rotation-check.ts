@@ -9,7 +9,6 @@ import { getConnection } from '../store/connections.js';
 import { readCurrentCredentials } from '../store/credentials.js';
 import { readSecrets } from '../store/secrets.js';
 import { checkLogin } from '../target/login.js';
-import { serviceSessions } from '../target/sessions.js';
 import type { ServiceContext } from './context.js';
 import { fieldError, ServiceError } from './errors.js';
 import { getRotationView } from './rotations.js';
@@ -89,7 +88,7 @@ export async function checkRotation(ctx: ServiceContext, rotationId: string, act
       const username = usernames[slot];
       const stored = current.find((c) => c.slot === slot);
       if (!stored) return { slot, username, loginOk: false, passwordRefused: false, error: 'no current credential is stored for this slot' };
-      const outcome = await checkLogin(serviceSessions, connection, { user: username, password: stored.password });
+      const outcome = await checkLogin(ctx.target, connection, { user: username, password: stored.password });
       if (outcome.ok) return { slot, username, loginOk: true, passwordRefused: false };
       const error = outcome.passwordRefused ? `the stored password is refused (${outcome.message}): it was changed outside pg-rotator` : outcome.message;
       return { slot, username, loginOk: false, passwordRefused: outcome.passwordRefused, error };

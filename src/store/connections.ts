@@ -15,6 +15,8 @@ export interface TargetConnection {
   sslEnabled: boolean;
   sslRejectUnauthorized: boolean;
   sslCertificate: string | null;
+  /** The PostgreSQL cluster it reaches (src/target/cluster-identity.ts); null until first identified. */
+  clusterId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -36,7 +38,7 @@ export interface NewConnection {
 }
 
 const COLUMNS = `id, project_id, name, description, host, port, database, username, ssl_enabled,
-  ssl_reject_unauthorized, ssl_certificate, created_at, updated_at`;
+  ssl_reject_unauthorized, ssl_certificate, cluster_id, created_at, updated_at`;
 
 function fromRow(r: Record<string, unknown>): TargetConnection {
   return {
@@ -51,6 +53,7 @@ function fromRow(r: Record<string, unknown>): TargetConnection {
     sslEnabled: r.ssl_enabled as boolean,
     sslRejectUnauthorized: r.ssl_reject_unauthorized as boolean,
     sslCertificate: (r.ssl_certificate as string | null) ?? null,
+    clusterId: (r.cluster_id as string | null) ?? null,
     createdAt: (r.created_at as Date).toISOString(),
     updatedAt: (r.updated_at as Date).toISOString(),
   };

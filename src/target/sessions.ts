@@ -1,14 +1,14 @@
 import pg from 'pg';
 import type { TargetConnection } from '../store/connections.js';
-import { clientConfig, DEFAULT_TARGET_LIMITS, type TargetLimits } from './settings.js';
+import { clientConfig, type TargetLimits } from './settings.js';
 
 /**
- * The cluster a connection record reaches: connection records with the same key share one cap. Host and port
- * until connections record their cluster's identity; until then two records naming one server differently
- * (`localhost` vs `127.0.0.1`) are capped separately.
+ * The cluster a connection record reaches: connection records with the same key share one cap, whatever host
+ * name or database they use. A record not identified yet (identification is its first connection) counts
+ * by host and port.
  */
 export function clusterKeyOf(c: TargetConnection): string {
-  return `${c.host}:${c.port}`;
+  return c.clusterId ?? `${c.host}:${c.port}`;
 }
 
 /**
@@ -99,6 +99,3 @@ export class TargetSessions {
     }
   }
 }
-
-/** The cap of an API or CLI process (its drift checks and connection proofs); the worker builds its own from configuration. */
-export const serviceSessions = new TargetSessions(DEFAULT_TARGET_LIMITS);

@@ -194,6 +194,7 @@ describe.runIf(caCert !== '')('TLS to target databases', () => {
       sslCertificate: otherCa,
       sslRejectUnauthorized: false,
       id: 'probe',
+      clusterId: null,
       projectId,
       name: body.name,
       description: null,
