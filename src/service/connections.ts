@@ -23,7 +23,7 @@ import { type ErrorDetail, fieldError, parseInput, ServiceError } from './errors
 
 /**
  * Logs in as the connection's admin (the one login check, within the cluster's cap) and returns the cluster it
- * reaches. A server that cannot be reached is `unavailable`; one that refuses the login blames `field`.
+ * reaches; a refused or failed login blames `field` (its host, port and credentials are the caller's input).
  */
 async function identifyCluster(ctx: ServiceContext, c: TargetConnection, password: string, field: string): Promise<string> {
   let clusterId: string | undefined;
@@ -32,10 +32,8 @@ async function identifyCluster(ctx: ServiceContext, c: TargetConnection, passwor
       clusterId = await clusterIdentity(client);
     },
   });
-  if (outcome.ok && clusterId !== undefined) return clusterId;
-  const reason = outcome.ok ? 'the cluster could not be identified' : outcome.message;
-  if (!outcome.ok && outcome.unreachable) throw fieldError('unavailable', field, `must reach the database server ${c.host}:${c.port}: ${reason}`);
-  throw fieldError('validation', field, `must log in to the database: ${reason}`);
+  if (!outcome.ok) throw fieldError('validation', field, `must log in to the database: ${outcome.message}`);
+  return clusterId!;
 }
 
 /** The check of new credentials, blaming `credentials`. */
@@ -102,15 +100,20 @@ export async function updateConnection(ctx: ServiceContext, id: string, body: un
   }
 }
 
-/** Where a role is already managed: `<field> must name a role no other rotation manages …`, naming its owner. */
-function ownedRoleDetails(p: Pick<RotationParameters, 'username1' | 'username2'>, owners: RoleOwner[]): ErrorDetail[] {
+/**
+ * Where a role is already managed: `<field> must name a role no other rotation manages …`, naming its owner. An
+ * owner in another project is named by id only: the caller may have no right to read that project.
+ */
+function ownedRoleDetails(projectId: string, p: Pick<RotationParameters, 'username1' | 'username2'>, owners: RoleOwner[]): ErrorDetail[] {
   return (['username1', 'username2'] as const).flatMap((key) => {
     const owner = owners.find((o) => o.roleName === p[key]);
     if (!owner) return [];
     const field = `parameters.${key}`;
-    const rule =
-      `must name a role no other rotation manages on this PostgreSQL cluster: role "${p[key]}" is managed by rotation ` +
-      `"${owner.rotationName}" (project "${owner.projectName}", environment ${owner.environment}, folder ${owner.secretPath})`;
+    const where =
+      owner.projectId === projectId
+        ? `rotation "${owner.rotationName}" (environment ${owner.environment}, folder ${owner.secretPath})`
+        : `rotation ${owner.rotationId} of another project`;
+    const rule = `must name a role no other rotation manages on this PostgreSQL cluster: role "${p[key]}" is managed by ${where}`;
     return [{ field, rule, message: `${field} ${rule}` }];
   });
 }
@@ -135,7 +138,7 @@ export async function claimRotationRoles(
     await adoptRoles(tx, connection.id, clusterId);
   }
   const owners = await claimRoles(tx, clusterId, rotationId, [parameters.username1, parameters.username2]);
-  const details = ownedRoleDetails(parameters, owners);
+  const details = ownedRoleDetails(connection.projectId, parameters, owners);
   if (details.length > 0) throw new ServiceError('conflict', details.map((d) => d.message).join('; '), details);
 }
 

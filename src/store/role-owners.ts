@@ -5,6 +5,7 @@ export interface RoleOwner {
   roleName: string;
   rotationId: string;
   rotationName: string;
+  projectId: string;
   projectName: string;
   environment: string;
   secretPath: string;
@@ -24,7 +25,7 @@ export async function claimRoles(tx: Queryable, clusterId: string, rotationId: s
     [clusterId, rotationId, sorted],
   );
   const { rows } = await tx.query(
-    `SELECT o.role_name, r.id, r.name, p.name AS project_name, f.environment, f.path
+    `SELECT o.role_name, r.id, r.name, p.id AS project_id, p.name AS project_name, f.environment, f.path
      FROM role_owners o
      JOIN rotations r ON r.id = o.rotation_id
      JOIN folders f ON f.id = r.folder_id
@@ -37,6 +38,7 @@ export async function claimRoles(tx: Queryable, clusterId: string, rotationId: s
     roleName: r.role_name as string,
     rotationId: r.id as string,
     rotationName: r.name as string,
+    projectId: r.project_id as string,
     projectName: r.project_name as string,
     environment: r.environment as string,
     secretPath: r.path as string,

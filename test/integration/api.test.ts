@@ -528,9 +528,18 @@ describe('REST API against the real stack', () => {
       expectError(await call('POST', ROT, { body: { ...base, environment: 'nowhere' } }), 404, 'environment');
       expectError(await call('POST', ROT, { body: { ...base, connectionId: randomUUID() } }), 404, 'connectionId');
       expectError(await call('POST', ROT, { body: { ...base, connectionId: otherConnectionId } }), 404, 'connectionId');
+      // A role another rotation manages on this cluster: 409 naming the role and its owner, before the target is touched.
+      const owned = expectError(
+        await call('POST', ROT, { body: { ...base, name: 'owned', secretPath: '/owned', secretsMapping: { username: 'OW_U', password: 'OW_P' } } }),
+        409,
+        'parameters.username1',
+      );
+      expect(owned.message).toContain(`role "infisical_user_1" is managed by rotation "${SEED_SAMPLE_REQUEST.name}"`);
       // Role rules are checked on the target by the workflow's preflight: a 400 naming the field and the rule.
+      const free = `api_free_${randomUUID().slice(0, 8)}`;
+      await stack.admin.query(`CREATE ROLE ${pg.escapeIdentifier(free)} LOGIN PASSWORD 'temporary_password'`);
       const missing = expectError(
-        await call('POST', ROT, { body: { ...base, name: 'preflight', secretPath: '/preflight', secretsMapping: { username: 'PF_U', password: 'PF_P' }, parameters: { username1: 'infisical_user_1', username2: 'no_such_role' } } }),
+        await call('POST', ROT, { body: { ...base, name: 'preflight', secretPath: '/preflight', secretsMapping: { username: 'PF_U', password: 'PF_P' }, parameters: { username1: free, username2: 'no_such_role' } } }),
         400,
         'parameters.username2',
       );

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
 import { startLocalCluster, type LocalCluster } from '../../dev/stack/postgres-cluster.js';
 import { addConnection, updateConnection } from '../../src/service/connections.js';
+import { createProject } from '../../src/service/projects.js';
 import { ServiceError } from '../../src/service/errors.js';
 import { checkRotation } from '../../src/service/rotation-check.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
@@ -103,7 +104,7 @@ async function expectRefused(create: () => Promise<unknown>, blamed: { username1
   expect(refusal.details.map((d) => d.field)).toEqual(Object.keys(blamed).map((f) => `parameters.${f}`));
   for (const [f, role] of Object.entries(blamed)) {
     const detail = refusal.details.find((d) => d.field === `parameters.${f}`)!;
-    expect(detail.rule).toContain(`role "${role}" is managed by rotation "${first.name}" (project "${projectName}", environment dev, folder /)`);
+    expect(detail.rule).toContain(`role "${role}" is managed by rotation "${first.name}" (environment dev, folder /)`);
   }
   expect(await projectFootprint()).toEqual(footprint);
   await expectFirstIntact(roles);
@@ -188,6 +189,30 @@ describe('one owner per role per cluster', () => {
     );
   });
 
+  it('refuses it from another project, naming the owner by id only (the caller may not read that project)', async () => {
+    const other = await createProject(stack.ctx, { name: `own-other-${suffix()}` }, 'test');
+    const foreign = await addConnection(
+      stack.ctx,
+      {
+        name: `foreign-${suffix()}`,
+        projectId: other.id,
+        credentials: { host: 'localhost', port: Number(server.port), database: t.database, username: t.adminRole, password: adminPassword, sslEnabled: false },
+      },
+      'test',
+    );
+    const before = await verifiers(t.roles);
+    const err = await createRotation(stack.ctx, t.rotationBody({ name: 'foreign', projectId: other.id, connectionId: foreign.id }), 'test').then(
+      () => null,
+      (e: unknown) => e as ServiceError,
+    );
+    expect(err?.kind).toBe('conflict');
+    expect(err?.details.map((d) => d.field)).toEqual(['parameters.username1', 'parameters.username2']);
+    expect(err?.message).toContain(`role "${t.roles[0]}" is managed by rotation ${first.id} of another project`);
+    expect(err?.message).not.toContain(first.name);
+    expect(err?.message).not.toContain(projectName);
+    expect(await verifiers(t.roles)).toEqual(before);
+  });
+
   it('(b) refuses it through another connection record that says localhost instead of 127.0.0.1', async () => {
     expect(server.hostname).toBe('127.0.0.1');
     const local = await connectionTo('localhost', t.database);
@@ -264,7 +289,7 @@ describe('one owner per role per cluster', () => {
     );
     expect(cli.code, cli.stderr).toBe(4);
     expect(cli.stdout).toBe('');
-    expect(cli.stderr).toContain(`role "${t.roles[0]}" is managed by rotation "${first.name}" (project "${projectName}", environment dev, folder /)`);
+    expect(cli.stderr).toContain(`role "${t.roles[0]}" is managed by rotation "${first.name}" (environment dev, folder /)`);
     expect(cli.stderr).toContain('(set by --username1)');
     expect(await projectFootprint()).toEqual(before);
   });
@@ -303,7 +328,7 @@ describe('one owner per role per cluster', () => {
     expect(err).toBeInstanceOf(ServiceError);
     expect((err as ServiceError).kind).toBe('conflict');
     expect((err as ServiceError).details.map((d) => d.field)).toEqual(['credentials.port']);
-    expect((err as ServiceError).message).toContain(`rotations use this connection (${first.name}`);
+    expect((err as ServiceError).message).toMatch(new RegExp(`rotations use this connection \\([^)]*\\b${first.name}\\b`));
     expect(await getConnection(stack.ctx.db.pool, t.connection.id)).toEqual(before);
 
     const otherDb = `${t.database}_d`;
