@@ -17,7 +17,7 @@ const credentialFields = {
   sslCertificate: z.string().max(65_536, { error: 'must be at most 64 KiB' }).nullable().optional(),
 };
 
-/** The seed's app-connection body for PostgreSQL (method "username-and-password"). */
+/** Infisical's app-connection body for PostgreSQL (method "username-and-password"). */
 export const connectionCredentialsSchema = z.strictObject({
   ...credentialFields,
   port: credentialFields.port.default(5432),

@@ -94,7 +94,7 @@ const PATTERNS: [RegExp, string][] = [
 /**
  * Removes secret material from text that may end up in a log, an error, workflow history or an API response:
  * every given secret (also as quoted in SQL/JSON/URLs), SCRAM/md5 verifiers, `PASSWORD '…'` literals,
- * URL and conninfo passwords. The result is at most 1024 characters (DESIGN §4 lastRotationMessage).
+ * URL and conninfo passwords. The result is at most 1024 characters (docs/design.md §4 lastRotationMessage).
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = String(text);

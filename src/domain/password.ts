@@ -1,10 +1,10 @@
 /**
- * Password generation per passwordRequirements (DESIGN §4 stagePassword).
+ * Password generation per passwordRequirements (docs/design.md §4 stagePassword).
  *
  * Character policy: the required counts are drawn from their classes first; the remaining characters come
  * from lowercase + uppercase + digits, plus `allowedSymbols` only when `required.symbols > 0`. Letters and
  * digits are always safe in URLs, shells and config files; symbols are opt-in because they are what breaks
- * those. (The seed product fills the rest only from classes with a count > 0; we keep letters and digits
+ * those. (Infisical fills the rest only from classes with a count > 0; we keep letters and digits
  * always, which never lowers entropy.)
  *
  * Only printable ASCII is produced — scram.ts relies on it (SASLprep is the identity there).

@@ -1,5 +1,5 @@
 /**
- * The one definition of every input rule of DESIGN §6, shared by the workflow, the CLI and the REST API.
+ * The one definition of every input rule of docs/design.md §6, shared by the workflow, the CLI and the REST API.
  *
  * Imported by the Temporal workflow bundle: keep this file deterministic and free of `node:` modules, `pg`
  * and clocks. That is also why the rotation-statement lexer lives here and not in sql.ts (which needs `pg`
@@ -57,7 +57,7 @@ const SECRET_PATH_SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * Folder path of the mapped secrets, normalised to a leading `/`, no trailing `/` (except the root) and no
- * empty segments. Segments are restricted to letters, digits, `_`, `.`, `-` (as the seed product's folder
+ * empty segments. Segments are restricted to letters, digits, `_`, `.`, `-` (as Infisical's folder
  * names), and `.`/`..` are refused so that two spellings can never name the same folder.
  */
 export const secretPathSchema = z
@@ -121,7 +121,7 @@ export const MAX_MINIMUM_OVERLAP_SECONDS = 30 * DAY_SECONDS;
 
 /**
  * How long a credential that stopped being active must stay valid before a manual rotation may overwrite it
- * (apps may still hold it). 0 (the default, as in the seed product) turns the check off.
+ * (apps may still hold it). 0 (the default, as in Infisical) turns the check off.
  */
 export const minimumOverlapSecondsSchema = z
   .number(typeError(`an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)`))
@@ -456,7 +456,7 @@ export const rotationParametersSchema = z
         const err = validateRotationStatement(template);
         if (err) ctx.addIssue({ code: 'custom', message: err });
       }).optional(),
-      // "verifier" keeps the plaintext off the target server and out of its statement log (DESIGN I3).
+      // "verifier" keeps the plaintext off the target server and out of its statement log (docs/design.md I3).
       rotationStatementPassword: z
         .enum(['verifier', 'plaintext'], { error: 'must be "verifier" or "plaintext"' })
         .default('verifier'),
@@ -513,7 +513,7 @@ const descriptionSchema = z
 const isAutoRotationEnabledSchema = z.boolean(typeError('true or false'));
 
 /**
- * The seed product's create body, plus the optional `minimumOverlapSeconds`; unknown fields are rejected so
+ * Infisical's create body, plus the optional `minimumOverlapSeconds`; unknown fields are rejected so
  * that typos do not pass silently.
  */
 export const createRotationSchema = z
@@ -635,7 +635,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 
 /**
  * Turns a ZodError into `{ message, details }` where each detail names the field path (`parameters.username2`)
- * and the rule (`must differ from parameters.username1`). Used for API 400s and CLI exit messages (DESIGN I6).
+ * and the rule (`must differ from parameters.username1`). Used for API 400s and CLI exit messages (docs/design.md I6).
  */
 export function formatZodError(err: z.ZodError): FormattedValidationError {
   const details: FormattedValidationError['details'] = [];

@@ -73,7 +73,7 @@ export function initialRotationState(updatedAt: string): RotationState {
 const slotSchema = z.union([z.literal(0), z.literal(1)]);
 const iso = z.string();
 
-/** A PostgreSQL credentials rotation as the API answers it: the seed product's shape, plus `rotationInProgress` and `minimumOverlapSeconds`. */
+/** A PostgreSQL credentials rotation as the API answers it: Infisical's shape, plus `rotationInProgress` and `minimumOverlapSeconds`. */
 export const rotationViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -100,7 +100,7 @@ export const rotationViewSchema = z.object({
   lastRotationMessage: z.string().nullable(),
   type: z.literal('postgres-credentials'),
   parameters: rotationParametersSchema,
-  /** Not in the seed: a manual rotation is refused (unless forced) while the credential it overwrites is younger. */
+  /** Not in Infisical: a manual rotation is refused (unless forced) while the credential it overwrites is younger. */
   minimumOverlapSeconds: z.number().int(),
 });
 export type RotationView = z.output<typeof rotationViewSchema>;

@@ -1,5 +1,5 @@
 /**
- * DESIGN §4 "Schedule rule". Deterministic (imported by the workflow bundle): pure arithmetic on epoch
+ * docs/design.md §4 "Schedule rule". Deterministic (imported by the workflow bundle): pure arithmetic on epoch
  * milliseconds, UTC only — no Date.now(), no local time, no node imports.
  */
 import type { RotateAtUtc } from './rotation-schemas.js';

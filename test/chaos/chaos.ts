@@ -14,14 +14,14 @@
  *   random moments during rotations), restarts of the target PostgreSQL and of the Temporal dev server, SIGKILL
  *   of the API server.
  *
- * Judging authentication failures (DESIGN I1, I2): a password published at version k may stop working once
+ * Judging authentication failures (docs/design.md I1, I2): a password published at version k may stop working once
  * the rotation after version k+1 has started (it re-passwords the same role). Every rejected login is checked
  * against the target's statement log (`ALTER ROLE … PASSWORD` with its SCRAM verifier and timestamp) and the
  * publish times of the versions: it is a *violation* unless the role's password had been replaced by a
  * statement logged after version k+1 was published. The statement log is also audited as a whole: no
  * `ALTER ROLE … PASSWORD` may give the role of the published pair a password other than the published one.
  *
- * Leak audit (DESIGN I3), after the run and before the servers and logs are removed: every password the control
+ * Leak audit (docs/design.md I3), after the run and before the servers and logs are removed: every password the control
  * database knows (all credentials, all versions of the mapped password secret, the connection's admin password)
  * and every password the clients were served is searched for in every workflow history of the Temporal server
  * (payloads decoded), the target's and the control cluster's statement logs, the Temporal server's log, the
@@ -168,7 +168,7 @@ export interface ChaosReport {
   violations: { what: string; timeline: string }[];
   /** For information: the timeline around the first rejection that I2 allows, if any. */
   exampleAllowedRejection: string | null;
-  /** DESIGN I3 over this run's servers (null only when the run failed before it could be audited). */
+  /** docs/design.md I3 over this run's servers (null only when the run failed before it could be audited). */
   leakAudit: LeakAudit | null;
 }
 

@@ -1,4 +1,4 @@
-// The REST API (DESIGN §7) over HTTP semantics (`app.inject`, plus one real socket) against the real stack:
+// The REST API (docs/design.md §7) over HTTP semantics (`app.inject`, plus one real socket) against the real stack:
 // Temporal dev server, a real worker, the control database and a real target database. Every route, its happy
 // path and every error class: 400 naming the field, 401, 403, 404, 409, malformed/oversize bodies.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -135,11 +135,11 @@ describe('REST API against the real stack', () => {
   const started = Date.now();
   let projectId = '';
   let otherProjectId = '';
-  let seed: Target; // roles infisical_user_1 / infisical_user_2, as in the seed
+  let seed: Target; // roles infisical_user_1 / infisical_user_2, as in Infisical's sample
   let other: Target;
   let connectionId = '';
   let otherConnectionId = '';
-  let rotationId = ''; // the seed sample's rotation
+  let rotationId = ''; // Infisical's sample's rotation
   let otherRotationId = ''; // in otherProjectId
   let secondRoles: [string, string] = ['', ''];
   const cleanup: string[] = [];
@@ -374,9 +374,9 @@ describe('REST API against the real stack', () => {
   });
 
   describe('rotations', () => {
-    it('the seed sample request as written (real ids, real roles) → 200 with every field of the sample response', async () => {
+    it('Infisical sample request as written (real ids, real roles) → 200 with every field of the sample response', async () => {
       const body = { ...SEED_SAMPLE_REQUEST, projectId, connectionId };
-      // Exactly the seed's body: only the two ids differ.
+      // Exactly Infisical's body: only the two ids differ.
       expect(Object.entries(body).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((SEED_SAMPLE_REQUEST as Json)[k])).map(([k]) => k)).toEqual(['projectId', 'connectionId']);
       const before = Date.now();
       const res = await call('POST', ROT, { payload: JSON.stringify(body, null, 4), headers: { 'content-type': 'application/json' } });
@@ -483,7 +483,7 @@ describe('REST API against the real stack', () => {
       expectError(await call('GET', `${ROT}/rotation-name/my-pg-rotation?projectId=${projectId}&environment=dev&secretPath=/a/../b`), 400, 'secretPath');
     });
 
-    // One case per rule of DESIGN §6 that the request itself can break: [label, overrides, field].
+    // One case per rule of docs/design.md §6 that the request itself can break: [label, overrides, field].
     const rules: [string, (b: Json) => Json, string][] = [
       ['name not a slug', () => ({ name: 'My_Rotation' }), 'name'],
       ['name 65 characters', () => ({ name: 'a'.repeat(65) }), 'name'],

@@ -1,4 +1,4 @@
-// DESIGN §6 / I6: every validation rule rejects bad input with a message naming the field and the rule, and
+// docs/design.md §6 / I6: every validation rule rejects bad input with a message naming the field and the rule, and
 // nothing changes: no rotation, secret, secret version, credential or folder, and no workflow left running.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -64,7 +64,7 @@ async function rejectsWithoutChange(work: () => Promise<unknown>, opts: { folder
 /** The fields an error names: its details, or (for workflow failures) the `parameters.usernameN` in its message. */
 const fieldsOf = (err: ServiceError) => err.details.map((d) => d.field);
 
-describe('bad input (DESIGN §6)', () => {
+describe('bad input (docs/design.md §6)', () => {
   let t: TestTarget; // has one valid rotation "existing" in dev:/ (for the uniqueness rules)
   let p: TestTarget; // untouched roles with temporary passwords (for the target checks)
   let existingId = '';
@@ -276,7 +276,7 @@ describe('bad input (DESIGN §6)', () => {
       const folderBefore = await findFolder(stack.ctx.db.pool, p.projectId, 'dev', '/preflight');
       const body = p.rotationBody({ name: 'preflight', secretPath: '/preflight', parameters: parameters() });
       const err = await rejectsWithoutChange(() => createRotation(stack.ctx, body, 'test'), { foldersDelta: folderBefore ? 0 : 1 });
-      expect(err.kind).toBe('validation'); // bad input (DESIGN §6), found on the target
+      expect(err.kind).toBe('validation'); // bad input (docs/design.md §6), found on the target
       expect(err.details.map((d) => d.field)).toEqual([field]);
       expect(err.message.startsWith(`${field} `)).toBe(true);
       expect(err.message).toMatch(rule);

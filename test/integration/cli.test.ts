@@ -31,7 +31,7 @@ function okJson<T = Record<string, unknown>>(r: CliResult): T {
 describe('pg-rotator CLI against the real stack', () => {
   let stack: TestStack;
   let a: TestTarget; // rotation created with flags, taken through its whole life
-  let b: TestTarget; // rotation created with --file (the seed's sample request)
+  let b: TestTarget; // rotation created with --file (Infisical's sample request)
   let rotationA = '';
   let rotationB = '';
   let activePasswordA = '';
@@ -51,7 +51,7 @@ describe('pg-rotator CLI against the real stack', () => {
     console.log(`[cli.test] ${spawns} CLI processes in ${Date.now() - started} ms`);
   });
 
-  it('rotation create with flags and with --file (the seed sample request): --json has every field of the sample response', async () => {
+  it('rotation create with flags and with --file (Infisical sample request): --json has every field of the sample response', async () => {
     const flags = [
       'rotation', 'create', '--json',
       '--name', 'cli-rotation', '--project', a.projectId, '--connection', a.connection.id, '--env', 'dev', '--path', '/',

@@ -161,7 +161,7 @@ describe('minimum overlap (API)', () => {
     expect(shorter.message).toContain('rotationInterval must be at least minimumOverlapSeconds (90000 seconds)');
     expect(ok(await call('PATCH', `${ROT}/${rotationId}`, { body: { minimumOverlapSeconds: 3600 } })).secretRotation).toMatchObject({ minimumOverlapSeconds: 3600, rotationInterval: 30 });
 
-    // Without it: 0, as in the seed product.
+    // Without it: 0, as in Infisical.
     const other = await stack.newTarget('overlap-default');
     expect((await createVia(other)).minimumOverlapSeconds).toBe(0);
   });

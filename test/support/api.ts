@@ -5,7 +5,7 @@ import { buildApi, type ApiOptions } from '../../src/api/server.js';
 import { logsDir } from './stack.js';
 
 /**
- * `buildApi` for tests, with what the leak audit (DESIGN I3, test/integration/leak-audit.test.ts) must search
+ * `buildApi` for tests, with what the leak audit (docs/design.md I3, test/integration/leak-audit.test.ts) must search
  * written to logsDir(): the server's own log (pino, level info: every request, every logged error) in
  * `<name>.log`, and the body of every response with status ≥ 400 in `<name>-error-bodies.log`
  * (one line each: method, route, status, body). Successful bodies are not recorded: generated-credentials and

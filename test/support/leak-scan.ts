@@ -1,5 +1,5 @@
 /**
- * Searching for secrets without ever printing them (DESIGN I3): the passwords the control database holds, and
+ * Searching for secrets without ever printing them (docs/design.md I3): the passwords the control database holds, and
  * a scanner that looks for each of them in Temporal histories, log files, API error bodies and the control
  * database's rows, reporting where it found one by a fingerprint only. Used by the chaos harness (which audits
  * its own servers before removing them); free of Vitest, so `npm run test:chaos` can use it too.

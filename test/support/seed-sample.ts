@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 
-/** The seed's sample create-rotation request, as written (every id in it is the same example UUID). */
+/** Infisical's sample create-rotation request, as written (every id in it is the same example UUID). */
 export const SEED_SAMPLE_REQUEST = {
   name: 'my-pg-rotation',
   projectId: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
@@ -15,7 +15,7 @@ export const SEED_SAMPLE_REQUEST = {
   secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
 };
 
-/** The seed's sample response (`secretRotation`); the values are JSON-type examples, every key must be present. */
+/** Infisical's sample response (`secretRotation`); the values are JSON-type examples, every key must be present. */
 export const SEED_SAMPLE_RESPONSE = {
   id: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
   name: 'my-pg-rotation',

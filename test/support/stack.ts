@@ -69,7 +69,7 @@ export interface TestTarget {
   adminRole: string;
   temporaryPassword: string;
   connection: TargetConnection;
-  /** A body for createRotation, as the seed's sample request. */
+  /** A body for createRotation, as Infisical's sample request. */
   rotationBody(overrides?: Record<string, unknown>): Record<string, unknown>;
 }
 

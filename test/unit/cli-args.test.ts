@@ -29,7 +29,7 @@ import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 const PROJECT = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 const CONNECTION = '5a1d7d4e-4c1b-4f7a-9d7e-2f4b8f0e1a11';
 
-/** The flags that reproduce the seed's sample request. */
+/** The flags that reproduce Infisical's sample request. */
 const seedFlags: RotationFlags = {
   name: 'my-pg-rotation',
   project: PROJECT,
@@ -46,7 +46,7 @@ const seedFlags: RotationFlags = {
   passwordSecret: 'POSTGRES_DB_PASSWORD',
 };
 
-/** The seed's sample request, with the project and connection ids of seedFlags. */
+/** Infisical's sample request, with the project and connection ids of seedFlags. */
 const seedBody = { ...SEED_SAMPLE_REQUEST, projectId: PROJECT, connectionId: CONNECTION };
 
 /** Field paths the schema reports for a body. */
@@ -69,7 +69,7 @@ function flagProblems(flags: RotationFlags): string[] {
 }
 
 describe('flags → create body', () => {
-  it('builds exactly the seed sample request from the equivalent flags', () => {
+  it('builds exactly Infisical sample request from the equivalent flags', () => {
     expect(createBody(seedFlags)).toEqual(seedBody);
     expect(createRotationSchema.safeParse(createBody(seedFlags)).success).toBe(true);
   });
@@ -219,7 +219,7 @@ describe('flags → update patch', () => {
 });
 
 describe('flags → connection body', () => {
-  it('builds the seed app-connection body; the password comes from elsewhere', () => {
+  it('builds Infisical app-connection body; the password comes from elsewhere', () => {
     const body = connectionBodyFromFlags(
       { name: 'c', project: PROJECT, host: 'db', port: '5433', database: 'app', username: 'admin', ssl: true, sslRejectUnauthorized: false },
       'pw',

@@ -17,7 +17,7 @@ import { sampleConfig } from '../support/fake-activities.js';
 import type { z } from 'zod';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
 
-/** The seed's sample request, as written. */
+/** Infisical's sample request, as written. */
 const SAMPLE = SEED_SAMPLE_REQUEST;
 
 /** Parses and returns either the data or the formatted error message. */
@@ -27,7 +27,7 @@ function check<S extends z.ZodType>(schema: S, input: unknown) {
 }
 
 describe('createRotationSchema', () => {
-  it('accepts the seed sample request as written', () => {
+  it('accepts Infisical sample request as written', () => {
     const r = check(createRotationSchema, SAMPLE);
     expect(r.ok && r.data).toEqual({
       ...SAMPLE,

@@ -7,7 +7,7 @@ import type { TargetConnection } from '../../store/connections.js';
 import { connectionSchema, errorSchema, idParams } from '../schemas.js';
 import { actorOf, allow, type RouteDeps } from '../server.js';
 
-/** The seed's app-connection shape; the password is write-only and never part of it. */
+/** Infisical's app-connection shape; the password is write-only and never part of it. */
 function toAppConnection(c: TargetConnection) {
   return {
     id: c.id,

@@ -30,7 +30,7 @@ const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: erro
 const byId = idParams('rotationId');
 const tags = ['secret rotations'];
 
-/** `/api/v2/secret-rotations/postgres-credentials`: the seed product's API. */
+/** `/api/v2/secret-rotations/postgres-credentials`: Infisical's API. */
 export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {
   app.post('', { schema: { tags, body: createRotationSchema, response: { 200: one, ...errors } } }, async (req) => {
     const principal = allow(req, 'create', req.body.projectId);
