@@ -4,16 +4,22 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { rotationSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { findOnPath } from './paths.js';
 import { canBind, freePort, isPortOpen, isProcessAlive, tailFile } from './process.js';
 import { ensureTemporalBinaries } from './temporal-binaries.js';
 
-/** Custom search attributes registered on the dev server (names are what workflows and queries use). */
-export const SEARCH_ATTRIBUTES = {
-  projectId: { name: 'PgRotationProjectId', type: 'Keyword' },
-  status: { name: 'PgRotationStatus', type: 'Keyword' },
-  nextAt: { name: 'PgRotationNextAt', type: 'Datetime' },
-} as const;
+/** The Temporal CLI's spelling of each search attribute type (`--search-attribute name=Type`). */
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
 export const TEMPORAL_NAMESPACE = 'default';
 
@@ -157,7 +163,7 @@ async function launch(temporal: string, state: ServerState, logFile: string, kee
     // The server hands an activity straight back to the worker that scheduled it (no matching round trip).
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
-    ...Object.values(SEARCH_ATTRIBUTES).flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
+    ...Object.values(rotationSearchAttributes).flatMap((a) => ['--search-attribute', `${a.name}=${CLI_TYPE[a.type]}`]),
   ];
   const shell = findOnPath('sh') ?? '/bin/sh';
   const out = openSync(logFile, 'a');
@@ -210,7 +216,7 @@ async function probe(address: string): Promise<string | undefined> {
     connection = await Connection.connect({ address, connectTimeout: 2_000 });
     await connection.workflowService.getSystemInfo({});
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: TEMPORAL_NAMESPACE });
-    const missing = Object.values(SEARCH_ATTRIBUTES)
+    const missing = Object.values(rotationSearchAttributes)
       .map((a) => a.name)
       .filter((name) => !customAttributes || !(name in customAttributes));
     return missing.length ? `search attributes not registered yet: ${missing.join(', ')}` : undefined;

@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { startLocalCluster } from '../../dev/stack/postgres-cluster.js';
-import { SEARCH_ATTRIBUTES, startTemporalDevServer } from '../../dev/stack/temporal-server.js';
+import { startTemporalDevServer } from '../../dev/stack/temporal-server.js';
+import { rotationSearchAttributes as SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { isPortOpen } from '../../dev/stack/process.js';
 
 const adminUrl = inject('adminDatabaseUrl');
