@@ -522,7 +522,8 @@ describe('runCli without a stack', () => {
     expect(await runCli(['rotation', 'list'], down.rt)).toBe(6);
     expect(down.stderr()).toMatch(/^error: cannot reach Temporal/);
     const config = fakeRuntime({ ctx: new CliError('config', 'DATABASE_URL is not set') });
-    expect(await runCli(['secrets', 'list', '--json'], config.rt)).toBe(2);
+    // Valid flags, so the command gets as far as the context (bad flags fail before it).
+    expect(await runCli(['secrets', 'list', '--project', '00000000-0000-4000-8000-000000000000', '--env', 'dev', '--json'], config.rt)).toBe(2);
     expect(JSON.parse(config.stderr()).error).toBe('config');
   });
 
