@@ -20,6 +20,7 @@ import { createProject } from '../src/service/projects.js';
 import { getProject } from '../src/store/projects.js';
 import { openServiceContext } from '../src/service/context.js';
 import { createRotation, getRotationView, rotateRotation } from '../src/service/rotations.js';
+import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { RotationView } from '../src/domain/rotation-types.js';
 import { readFolderSecrets } from '../src/service/secrets.js';
 import { findConnectionByName } from '../src/store/connections.js';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
   } else {
     const created = await createRotation(
       ctx,
-      {
+      createRotationSchema.parse({
         name: 'demo-rotation',
         projectId: DEMO_PROJECT_ID,
         description: 'pg-rotator demo',
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
         rotateAtUtc: { hours: 0, minutes: 0 },
         parameters: { username1: DEMO_ROLES[0], username2: DEMO_ROLES[1] },
         secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-      },
+      }),
       'dev',
     );
     rotationId = created.id;

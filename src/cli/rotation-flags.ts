@@ -187,11 +187,15 @@ export function updatePatchFromFlags(given: GivenRotationFlags, current?: Pick<R
 /**
  * Throws a validation error naming every bad flag: those whose own format is wrong and, given a schema, every
  * rule the body breaks (except on the fields of flags already reported: the flag's words replace the schema's).
+ * Given a schema, returns the parsed body.
  */
-export function checkRotationFlags(given: GivenRotationFlags, against?: { schema: z.ZodType; body: unknown }): void {
+export function checkRotationFlags(given: GivenRotationFlags): void;
+export function checkRotationFlags<S extends z.ZodType>(given: GivenRotationFlags, against: { schema: S; body: unknown }): z.output<S>;
+export function checkRotationFlags(given: GivenRotationFlags, against?: { schema: z.ZodType; body: unknown }): unknown {
   const parsed = against?.schema.safeParse(against.body);
   const covered = (field: string) => given.problems.some((p) => field === p.field || field.startsWith(`${p.field}.`));
   const fromSchema = parsed && !parsed.success ? formatZodError(parsed.error).details.filter((d) => !covered(d.field)) : [];
   const details = [...given.problems, ...fromSchema];
   if (details.length > 0) throw new CliError('validation', details.map((d) => d.message).join('; '), details);
+  return parsed?.data;
 }

@@ -10,8 +10,10 @@ const displayName = z
   .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), { error: 'must not contain control characters' });
 
 export const createProjectSchema = z.strictObject({ name: displayName }, { error: 'must be a JSON object { name }' });
+export type CreateProjectInput = z.output<typeof createProjectSchema>;
 
 export const createEnvironmentSchema = z.strictObject(
   { name: displayName, slug: slugSchema },
   { error: 'must be a JSON object { name, slug }' },
 );
+export type CreateEnvironmentInput = z.output<typeof createEnvironmentSchema>;

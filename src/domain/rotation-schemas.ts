@@ -600,6 +600,13 @@ export const deleteRotationOptionsSchema = z.strictObject(
   typeError('an object { deleteSecrets, revokeGeneratedCredentials }'),
 );
 
+/** The folder a rotation is looked up by name in (GET …/rotation-name/:name). */
+export const rotationNameQuerySchema = z.strictObject({
+  projectId: uuidSchema,
+  environment: slugSchema,
+  secretPath: secretPathSchema.default('/'),
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Types
 
@@ -611,6 +618,7 @@ export type CreateRotationInput = z.output<typeof createRotationSchema>;
 export type UpdateRotationPatch = z.output<typeof updateRotationSchema>;
 export type DeleteRotationOptions = z.output<typeof deleteRotationOptionsSchema>;
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
+export type RotationNameQuery = z.output<typeof rotationNameQuerySchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors

@@ -1,4 +1,4 @@
-import { createConnectionSchema, updateConnectionSchema } from '../domain/connection-schemas.js';
+import type { CreateConnectionInput, UpdateConnectionPatch } from '../domain/connection-schemas.js';
 import type { RotationParameters } from '../domain/rotation-schemas.js';
 import { clusterIdentity } from '../target/cluster-identity.js';
 import { checkLogin } from '../target/login.js';
@@ -19,7 +19,7 @@ import { isUniqueViolation, type Queryable, withTransaction } from '../store/db.
 import { adoptRoles, claimRoles, type RoleOwner } from '../store/role-owners.js';
 import type { ServiceContext } from './context.js';
 import { requireProject } from './projects.js';
-import { type ErrorDetail, fieldError, parseInput, ServiceError } from './errors.js';
+import { type ErrorDetail, fieldError, ServiceError } from './errors.js';
 
 /**
  * Logs in as the connection's admin (the one login check, within the cluster's cap) and returns the cluster it
@@ -40,8 +40,7 @@ async function identifyCluster(ctx: ServiceContext, c: TargetConnection, passwor
 const proveLogin = (ctx: ServiceContext, c: TargetConnection, password: string) => identifyCluster(ctx, c, password, 'credentials');
 
 /** Creates a connection after proving the credentials log in; the password is stored encrypted, never returned. */
-export async function addConnection(ctx: ServiceContext, body: unknown, actor: string): Promise<TargetConnection> {
-  const input = parseInput(createConnectionSchema, body);
+export async function addConnection(ctx: ServiceContext, input: CreateConnectionInput, actor: string): Promise<TargetConnection> {
   await requireProject(ctx.db.pool, input.projectId);
   const { password, ...c } = input.credentials;
   const clusterId = await proveLogin(
@@ -60,8 +59,7 @@ export async function addConnection(ctx: ServiceContext, body: unknown, actor: s
 }
 
 /** Changes a connection; new credentials must log in before they are stored. */
-export async function updateConnection(ctx: ServiceContext, id: string, body: unknown, actor: string): Promise<TargetConnection> {
-  const patch = parseInput(updateConnectionSchema, body);
+export async function updateConnection(ctx: ServiceContext, id: string, patch: UpdateConnectionPatch, actor: string): Promise<TargetConnection> {
   const current = await requireConnection(ctx, id);
   const { password, ...creds } = patch.credentials ?? {};
   const next: TargetConnection = {

@@ -1,4 +1,4 @@
-import { createEnvironmentSchema, createProjectSchema } from '../domain/project-schemas.js';
+import type { CreateEnvironmentInput, CreateProjectInput } from '../domain/project-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
 import {
@@ -11,12 +11,11 @@ import {
   type ProjectRecord,
 } from '../store/projects.js';
 import type { ServiceContext } from './context.js';
-import { fieldError, parseInput } from './errors.js';
+import { fieldError } from './errors.js';
 
 const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-export async function createProject(ctx: ServiceContext, body: unknown, actor: string, id?: string): Promise<ProjectRecord> {
-  const input = parseInput(createProjectSchema, body);
+export async function createProject(ctx: ServiceContext, input: CreateProjectInput, actor: string, id?: string): Promise<ProjectRecord> {
   try {
     const project = await withTransaction(ctx.db.pool, async (tx) => (await getProject(tx, await insertProject(tx, input.name, id)))!);
     await recordAudit(ctx.db.pool, { actor, action: 'project.created', projectId: project.id, details: { name: project.name } });
@@ -45,8 +44,7 @@ export async function listAllProjects(ctx: ServiceContext, ids?: string[]): Prom
   return listProjects(ctx.db.pool, ids);
 }
 
-export async function addEnvironment(ctx: ServiceContext, projectId: string, body: unknown, actor: string): Promise<EnvironmentRecord> {
-  const input = parseInput(createEnvironmentSchema, body);
+export async function addEnvironment(ctx: ServiceContext, projectId: string, input: CreateEnvironmentInput, actor: string): Promise<EnvironmentRecord> {
   await requireProject(ctx.db.pool, projectId);
   try {
     const env = await insertEnvironment(ctx.db.pool, projectId, input.slug, input.name);

@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { z } from 'zod';
 import { blamedField, findFailure, FailureType, rootMessage } from '../domain/failures.js';
 import { type ConfigChangeProblem, configChangeProblem, newRotationConfig } from '../domain/rotation-config.js';
-import {
-  createRotationSchema,
-  deleteRotationOptionsSchema,
-  rotateOptionsSchema,
-  secretPathSchema,
-  slugSchema,
-  updateRotationSchema,
-  uuidSchema,
-} from '../domain/rotation-schemas.js';
+import type { CreateRotationInput, DeleteRotationOptions, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
 import { type GeneratedCredentials, initialRotationState, type RotationConfig, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
@@ -34,7 +25,7 @@ import { rotationSearchAttributes } from '../workflows/search-attributes.js';
 import { claimRotationRoles } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment, requireProject } from './projects.js';
-import { fieldError, parseInput, ServiceError, type ServiceErrorKind } from './errors.js';
+import { fieldError, ServiceError, type ServiceErrorKind } from './errors.js';
 
 async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
   try {
@@ -69,12 +60,11 @@ function workflowSummary(config: RotationConfig, projectName: string): { staticS
 }
 
 /**
- * Validates, records the rotation, and starts its workflow, which checks the target and issues both
- * credentials before this returns. If issuing fails the workflow removes the rotation again, and the
- * error says why.
+ * Checks a parsed request against the control database (project, environment, connection, names taken), records
+ * the rotation, and starts its workflow, which checks the target and issues both credentials before this returns.
+ * If issuing fails the workflow removes the rotation again, and the error says why.
  */
-export async function createRotation(ctx: ServiceContext, body: unknown, actor: string): Promise<RotationView> {
-  const input = parseInput(createRotationSchema, body);
+export async function createRotation(ctx: ServiceContext, input: CreateRotationInput, actor: string): Promise<RotationView> {
   const id = randomUUID();
   const where = { where: `${input.environment}:${input.secretPath}` };
   let created: { config: RotationConfig; projectName: string };
@@ -169,14 +159,7 @@ export async function getRotationView(ctx: ServiceContext, ref: RotationRef): Pr
   }
 }
 
-export const rotationNameQuerySchema = z.strictObject({
-  projectId: uuidSchema,
-  environment: slugSchema,
-  secretPath: secretPathSchema.default('/'),
-});
-
-export async function getRotationByName(ctx: ServiceContext, name: string, query: unknown): Promise<RotationView> {
-  const q = parseInput(rotationNameQuerySchema, query);
+export async function getRotationByName(ctx: ServiceContext, name: string, q: RotationNameQuery): Promise<RotationView> {
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
   if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
@@ -228,8 +211,7 @@ async function runUpdate<T>(record: RotationRecord, fn: () => Promise<T>): Promi
  * nothing changes) while the credential it would overwrite is younger than minimumOverlapSeconds, unless `force`.
  * `actor` is recorded with the rotation's `rotation.published` audit event.
  */
-export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, options: unknown = {}, actor = UNNAMED_ACTOR): Promise<RotationView> {
-  const opts = parseInput(rotateOptionsSchema, options ?? {});
+export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions = {}, actor = UNNAMED_ACTOR): Promise<RotationView> {
   const record = await requireRotation(ctx, ref);
   return runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor }] }));
 }
@@ -238,8 +220,7 @@ export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, opti
  * Requests a manual rotation and returns as soon as the workflow took the request (it runs in the background),
  * or refused it (minimum overlap, being deleted) — unlike a signal, whose refusal nobody would hear of.
  */
-export async function requestRotation(ctx: ServiceContext, ref: RotationRef, options: unknown = {}, actor = UNNAMED_ACTOR): Promise<void> {
-  const opts = parseInput(rotateOptionsSchema, options ?? {});
+export async function requestRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions = {}, actor = UNNAMED_ACTOR): Promise<void> {
   const record = await requireRotation(ctx, ref);
   await runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor, wait: false }] }));
 }
@@ -295,7 +276,7 @@ export async function incidentRotation(ctx: ServiceContext, ref: RotationRef, ac
  * the conflicts in its transaction): a name or secret name taken in the folder is a 409 and a broken rule a 400,
  * each naming the field, like create.
  */
-async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: z.output<typeof updateRotationSchema>): Promise<void> {
+async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: UpdateRotationPatch): Promise<void> {
   const problem = configChangeProblem(r.config, patch);
   if (problem) throw problemError('validation', problem);
   const folder = folderOf(r.config, r.folderId);
@@ -305,15 +286,13 @@ async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: z.outpu
   if (conflict) throw problemError('conflict', conflict);
 }
 
-export async function updateRotation(ctx: ServiceContext, ref: RotationRef, body: unknown, actor: string): Promise<RotationView> {
-  const patch = parseInput(updateRotationSchema, body);
+export async function updateRotation(ctx: ServiceContext, ref: RotationRef, patch: UpdateRotationPatch, actor: string): Promise<RotationView> {
   const record = await requireRotation(ctx, ref);
   await checkPatch(ctx, record, patch);
   return runUpdate(record, () => handleFor(ctx, record).executeUpdate(updateConfigUpdate, { args: [{ ...patch, actor }] }));
 }
 
-export async function deleteRotation(ctx: ServiceContext, ref: RotationRef, options: unknown, actor: string): Promise<RotationView> {
-  const opts = parseInput(deleteRotationOptionsSchema, options);
+export async function deleteRotation(ctx: ServiceContext, ref: RotationRef, opts: DeleteRotationOptions, actor: string): Promise<RotationView> {
   const record = await requireRotation(ctx, ref);
   const before = await getRotationView(ctx, record);
   await runUpdate(record, () => handleFor(ctx, record).executeUpdate(deleteUpdate, { args: [{ ...opts, actor }] }));

@@ -9,9 +9,7 @@
  * `timingSafeEqual`, so neither its content nor its length leaks.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { uuidSchema } from '../domain/rotation-schemas.js';
-import { z } from 'zod';
-import { createTokenSchema, isTokenAction, TOKEN_ACTIONS, type TokenAction } from '../domain/token-schemas.js';
+import { type CreateTokenInput, isTokenAction, TOKEN_ACTIONS, type TokenAction } from '../domain/token-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import type { Queryable } from '../store/db.js';
 import {
@@ -24,7 +22,7 @@ import {
   touchToken,
 } from '../store/tokens.js';
 import type { ServiceContext } from './context.js';
-import { fieldError, parseInput } from './errors.js';
+import { fieldError } from './errors.js';
 import { requireProject } from './projects.js';
 
 export { TOKEN_ACTIONS, type TokenAction };
@@ -91,8 +89,7 @@ export function hashToken(token: string): Buffer {
 // ---------------------------------------------------------------------------------------------------------
 // Management (CLI; the API may expose it to admin tokens)
 
-export async function createToken(ctx: ServiceContext, body: unknown, actor: string): Promise<CreatedToken> {
-  const input = parseInput(createTokenSchema, body);
+export async function createToken(ctx: ServiceContext, input: CreateTokenInput, actor: string): Promise<CreatedToken> {
   const project = await requireProject(ctx.db.pool, input.projectId);
   const token = generateToken();
   const record = await insertToken(ctx.db.pool, {
@@ -111,12 +108,9 @@ export async function createToken(ctx: ServiceContext, body: unknown, actor: str
   return { token, id: record.id, name: record.name, projectId: project.id, actions: input.actions, createdAt: record.createdAt };
 }
 
-const listQuerySchema = z.strictObject({ projectId: uuidSchema.optional() });
-
-/** All tokens (revoked ones too, with revokedAt), or those of one project. */
+/** All tokens (revoked ones too, with revokedAt), or those of one project (a UUID: the caller checked it). */
 export async function listTokens(ctx: ServiceContext, projectId?: string): Promise<TokenView[]> {
-  const q = parseInput(listQuerySchema, { projectId });
-  return listTokenRecords(ctx.db.pool, q.projectId);
+  return listTokenRecords(ctx.db.pool, projectId);
 }
 
 /** Revokes a token: it stops authenticating at once. Revoking a revoked token returns it unchanged. */

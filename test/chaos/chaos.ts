@@ -34,6 +34,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
+import { createConnectionSchema } from '../../src/domain/connection-schemas.js';
+import { createRotationSchema } from '../../src/domain/rotation-schemas.js';
 import { scramSha256Verifier, scramVerifierMatches } from '../../src/domain/scram.js';
 import { type LocalStack, startLocalStack } from '../../dev/stack/local-stack.js';
 import { dataDir, projectRoot } from '../../src/data-dir.js';
@@ -586,11 +588,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     projectId = (await createProject(service, { name: 'chaos' }, 'chaos')).id;
     const connection = await addConnection(
       service,
-      {
+      createConnectionSchema.parse({
         name: 'chaos-target',
         projectId,
         credentials: { host: '127.0.0.1', port: target.port, database: TARGET_DB, username: ADMIN_ROLE, password: adminPassword, sslEnabled: false },
-      },
+      }),
       'chaos',
     );
 
@@ -639,7 +641,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // ---- the rotation (manual rotations only: every rotation is started by the driver) ----
     const created = await createRotation(
       service,
-      {
+      createRotationSchema.parse({
         name: 'chaos',
         projectId,
         connectionId: connection.id,
@@ -649,7 +651,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         rotationInterval: 30,
         parameters: { username1: APP_ROLES[0], username2: APP_ROLES[1] },
         secretsMapping: { username: USER_KEY, password: PASSWORD_KEY },
-      },
+      }),
       'chaos',
     );
     rotationId = created.id;

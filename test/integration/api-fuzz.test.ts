@@ -438,7 +438,7 @@ describe('REST API fuzz: no 5xx, uniform error bodies, no state change from reje
     // Thousands of bad tokens on purpose: the failed-authentication limit would answer most of them with 429.
     app = await buildLoggedApi('api-fuzz', { ctx: stack.ctx, adminToken, authLimit: false });
     t = await stack.newTarget('fuzz');
-    rotationId = (await createRotation(stack.ctx, t.rotationBody({ name: 'fuzz-rotation' }), 'test')).id;
+    rotationId = (await createRotation(stack.ctx, t.rotationInput({ name: 'fuzz-rotation' }), 'test')).id;
     projectName = (await stack.ctx.db.pool.query('SELECT name FROM projects WHERE id = $1', [t.projectId])).rows[0].name as string;
     otherProjectId = (await createProject(stack.ctx, { name: `fuzz-other-${randomBytes(3).toString('hex')}` }, 'test')).id;
     scopedReadToken = (await createToken(stack.ctx, { name: 'fuzz-read', projectId: t.projectId, actions: ['read', 'read-secrets'] }, 'test')).token;

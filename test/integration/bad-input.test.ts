@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationSchema, secretPathSchema } from '../../src/domain/rotation-schemas.js';
-import { ServiceError } from '../../src/service/errors.js';
+import { parseInput, ServiceError } from '../../src/service/errors.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { findFolder } from '../../src/store/rotations.js';
 import { WORKFLOW_TYPE } from '../../src/workflows/rotation-messages.js';
@@ -61,6 +61,9 @@ async function rejectsWithoutChange(work: () => Promise<unknown>, opts: { folder
   return caught as ServiceError;
 }
 
+/** A create as the edges make it (API route, CLI --file): the body is parsed once, then the service takes it. */
+const createFromBody = async (body: unknown) => createRotation(stack.ctx, parseInput(createRotationSchema, body), 'test');
+
 /** The fields an error names: its details, or (for workflow failures) the `parameters.usernameN` in its message. */
 const fieldsOf = (err: ServiceError) => err.details.map((d) => d.field);
 
@@ -83,7 +86,7 @@ describe('bad input (docs/design.md §6)', () => {
     stack = await openTestStack();
     await stack.startWorker('bad-input');
     [t, p] = await Promise.all([stack.newTarget('bad'), stack.newTarget('badpre')]);
-    const existing = await createRotation(stack.ctx, t.rotationBody({ name: 'existing' }), 'test');
+    const existing = await createRotation(stack.ctx, t.rotationInput({ name: 'existing' }), 'test');
     existingId = existing.id;
     tmp = await mkdtemp(path.join(os.tmpdir(), 'pg-rotator-bad-'));
   });
@@ -194,7 +197,7 @@ describe('bad input (docs/design.md §6)', () => {
   ];
 
   it.each(schemaCases)('%s → validation error on %s', async (_label, overrides, field, rule) => {
-    const err = await rejectsWithoutChange(() => createRotation(stack.ctx, valid(overrides()), 'test'));
+    const err = await rejectsWithoutChange(() => createFromBody(valid(overrides())));
     expect(err.kind).toBe('validation');
     expect(fieldsOf(err)).toContain(field);
     const detail = err.details.find((d) => d.field === field);
@@ -204,7 +207,7 @@ describe('bad input (docs/design.md §6)', () => {
 
   it('a body that is not an object → validation error on body', async () => {
     for (const body of [null, [], 'x']) {
-      const err = await rejectsWithoutChange(() => createRotation(stack.ctx, body, 'test'));
+      const err = await rejectsWithoutChange(() => createFromBody(body));
       expect(err.kind).toBe('validation');
       expect(fieldsOf(err)).toEqual(['body']);
     }
@@ -214,7 +217,7 @@ describe('bad input (docs/design.md §6)', () => {
     expect(['a/b/', '/a/b', '//a//b//', 'a/b'].map((s) => secretPathSchema.parse(s))).toEqual(['/a/b', '/a/b', '/a/b', '/a/b']);
     expect(secretPathSchema.parse('')).toBe('/');
     const norm = await stack.newTarget('badnorm');
-    const view = await createRotation(stack.ctx, norm.rotationBody({ secretPath: 'a/b/' }), 'test');
+    const view = await createRotation(stack.ctx, norm.rotationInput({ secretPath: 'a/b/' }), 'test');
     normalisedId = view.id;
     expect(view.folder.path).toBe('/a/b');
     expect(await findFolder(stack.ctx.db.pool, norm.projectId, 'dev', '/a/b')).toBe(view.folderId);
@@ -223,7 +226,7 @@ describe('bad input (docs/design.md §6)', () => {
 
   describe('rules that need the control database', () => {
     it('name must be unique per (project, environment, secretPath) → conflict on name', async () => {
-      const err = await rejectsWithoutChange(() => createRotation(stack.ctx, valid({ name: 'existing' }), 'test'));
+      const err = await rejectsWithoutChange(() => createFromBody(valid({ name: 'existing' })));
       expect(err.kind).toBe('conflict');
       expect(fieldsOf(err)).toEqual(['name']);
       expect(err.message).toMatch(/^name must be unique in dev:\/: "existing" exists/);
@@ -233,14 +236,14 @@ describe('bad input (docs/design.md §6)', () => {
       ['both names', { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' }, /POSTGRES_DB_USERNAME, POSTGRES_DB_PASSWORD exist/],
       ['the password name', { username: 'OTHER_USER', password: 'POSTGRES_DB_PASSWORD' }, /: POSTGRES_DB_PASSWORD exist/],
     ])('secretsMapping already used by another rotation in the folder (%s) → conflict on secretsMapping', async (_label, secretsMapping, rule) => {
-      const err = await rejectsWithoutChange(() => createRotation(stack.ctx, valid({ secretsMapping }), 'test'));
+      const err = await rejectsWithoutChange(() => createFromBody(valid({ secretsMapping })));
       expect(err.kind).toBe('conflict');
       expect(fieldsOf(err)).toEqual(['secretsMapping']);
       expect(err.message).toMatch(rule);
     });
 
     it('a connection of another project → not-found on connectionId', async () => {
-      const err = await rejectsWithoutChange(() => createRotation(stack.ctx, valid({ connectionId: p.connection.id }), 'test'));
+      const err = await rejectsWithoutChange(() => createFromBody(valid({ connectionId: p.connection.id })));
       expect(err.kind).toBe('not-found');
       expect(fieldsOf(err)).toEqual(['connectionId']);
       expect(err.message).toMatch(/^connectionId must name a connection of project/);
@@ -275,7 +278,7 @@ describe('bad input (docs/design.md §6)', () => {
     it.each(cases)('%s → create fails with the fix, nothing issued, nothing left', async (_label, parameters, field, rule, fix) => {
       const folderBefore = await findFolder(stack.ctx.db.pool, p.projectId, 'dev', '/preflight');
       const body = p.rotationBody({ name: 'preflight', secretPath: '/preflight', parameters: parameters() });
-      const err = await rejectsWithoutChange(() => createRotation(stack.ctx, body, 'test'), { foldersDelta: folderBefore ? 0 : 1 });
+      const err = await rejectsWithoutChange(() => createFromBody(body), { foldersDelta: folderBefore ? 0 : 1 });
       expect(err.kind).toBe('validation'); // bad input (docs/design.md §6), found on the target
       expect(err.details.map((d) => d.field)).toEqual([field]);
       expect(err.message.startsWith(`${field} `)).toBe(true);

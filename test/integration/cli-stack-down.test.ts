@@ -35,7 +35,7 @@ describe('CLI with part of the stack down', () => {
     stack = await openTestStack();
     await stack.startWorker('cli-stack-down');
     target = await stack.newTarget('down');
-    rotation = await createRotation(stack.ctx, target.rotationBody(), 'test');
+    rotation = await createRotation(stack.ctx, target.rotationInput(), 'test');
   });
 
   afterAll(async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
     }
     const view = await createRotation(
       stack.ctx,
-      target.rotationBody({ name: `pool-${i}`, secretPath: `/pool-${i}`, isAutoRotationEnabled: false, parameters: { username1: roles[0], username2: roles[1] } }),
+      target.rotationInput({ name: `pool-${i}`, secretPath: `/pool-${i}`, isAutoRotationEnabled: false, parameters: { username1: roles[0], username2: roles[1] } }),
       'test',
     );
     rotations.push({ id: view.id, folderId: view.folderId });
@@ -48,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (stack) await rememberPasswords(stack.ctx.db).catch(() => {});
-  for (const r of rotations) await deleteRotation(stack.ctx, r.id, { deleteSecrets: true }, 'test').catch(() => {});
+  for (const r of rotations) await deleteRotation(stack.ctx, r.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test').catch(() => {});
   await stack?.close();
 });
 

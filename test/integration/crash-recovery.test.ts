@@ -54,7 +54,7 @@ afterAll(async () => {
 
 it('SIGKILL of the worker between applyPassword and publish: the rotation completes and the mapped pair logs in throughout', async () => {
   spawnWorker('worker-crash-1');
-  const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+  const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
   const secretsQuery = { projectId: target.projectId, environment: 'dev', secretPath: '/' };
 
   // A prober logs in with whatever pair is mapped, all through the crash and the recovery.

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const target = await stack.newTarget('leak');
   projectIds.push(target.projectId);
   roleNames = [...target.roles];
-  const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+  const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
   await rotateRotation(stack.ctx, created.id);
   await collect();
   const q = pg.escapeIdentifier;
@@ -50,7 +50,7 @@ beforeAll(async () => {
   // A failure in applyPassword: a statement PostgreSQL rejects (logged with its STATEMENT line).
   const other = await stack.newTarget('leak2');
   projectIds.push(other.projectId);
-  const bad = await createRotation(stack.ctx, other.rotationBody({ parameters: { username1: other.roles[0], username2: other.roles[1], rotationStatement: statement } }), 'test').catch((e: unknown) => e);
+  const bad = await createRotation(stack.ctx, other.rotationInput({ parameters: { username1: other.roles[0], username2: other.roles[1], rotationStatement: statement } }), 'test').catch((e: unknown) => e);
   expect(bad).toBeInstanceOf(ServiceError);
   await collect();
 

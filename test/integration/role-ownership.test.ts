@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
 import { startLocalCluster, type LocalCluster } from '../../dev/stack/postgres-cluster.js';
+import { createConnectionSchema } from '../../src/domain/connection-schemas.js';
 import { addConnection, updateConnection } from '../../src/service/connections.js';
 import { createProject } from '../../src/service/projects.js';
 import { ServiceError } from '../../src/service/errors.js';
@@ -43,11 +44,11 @@ const extraRoles: string[] = [];
 async function connectionTo(host: string, database: string): Promise<TargetConnection> {
   return addConnection(
     stack.ctx,
-    {
+    createConnectionSchema.parse({
       name: `conn-${suffix()}`,
       projectId: t.projectId,
       credentials: { host, port: Number(server.port), database, username: t.adminRole, password: adminPassword, sslEnabled: false },
-    },
+    }),
     'test',
   );
 }
@@ -127,7 +128,7 @@ beforeAll(async () => {
   adminPassword = await readConnectionPassword(stack.ctx.db, t.connection.id);
   const { rows } = await stack.ctx.db.pool.query('SELECT name FROM projects WHERE id = $1', [t.projectId]);
   projectName = rows[0].name;
-  const created = await createRotation(stack.ctx, t.rotationBody(), 'test');
+  const created = await createRotation(stack.ctx, t.rotationInput(), 'test');
   first = { id: created.id, name: created.name };
   cleanupRotations.push(created.id);
   await rememberPasswords(stack.ctx.db);
@@ -184,7 +185,7 @@ describe('cluster identity', () => {
 describe('one owner per role per cluster', () => {
   it('(a) refuses a second rotation on the same roles in another folder of the same connection', async () => {
     await expectRefused(
-      () => createRotation(stack.ctx, t.rotationBody({ name: 'second', secretPath: '/elsewhere' }), 'test'),
+      () => createRotation(stack.ctx, t.rotationInput({ name: 'second', secretPath: '/elsewhere' }), 'test'),
       { username1: t.roles[0], username2: t.roles[1] },
     );
   });
@@ -193,15 +194,15 @@ describe('one owner per role per cluster', () => {
     const other = await createProject(stack.ctx, { name: `own-other-${suffix()}` }, 'test');
     const foreign = await addConnection(
       stack.ctx,
-      {
+      createConnectionSchema.parse({
         name: `foreign-${suffix()}`,
         projectId: other.id,
         credentials: { host: 'localhost', port: Number(server.port), database: t.database, username: t.adminRole, password: adminPassword, sslEnabled: false },
-      },
+      }),
       'test',
     );
     const before = await verifiers(t.roles);
-    const err = await createRotation(stack.ctx, t.rotationBody({ name: 'foreign', projectId: other.id, connectionId: foreign.id }), 'test').then(
+    const err = await createRotation(stack.ctx, t.rotationInput({ name: 'foreign', projectId: other.id, connectionId: foreign.id }), 'test').then(
       () => null,
       (e: unknown) => e as ServiceError,
     );
@@ -217,7 +218,7 @@ describe('one owner per role per cluster', () => {
     expect(server.hostname).toBe('127.0.0.1');
     const local = await connectionTo('localhost', t.database);
     const err = await expectRefused(
-      () => createRotation(stack.ctx, t.rotationBody({ name: 'third', secretPath: '/local', connectionId: local.id }), 'test'),
+      () => createRotation(stack.ctx, t.rotationInput({ name: 'third', secretPath: '/local', connectionId: local.id }), 'test'),
       { username1: t.roles[0], username2: t.roles[1] },
     );
     expect(err.message).toMatch(/^parameters\.username1 must name a role no other rotation manages on this PostgreSQL cluster: role ".+" is managed by rotation/);
@@ -230,13 +231,13 @@ describe('one owner per role per cluster', () => {
     await stack.admin.query(`GRANT CONNECT ON DATABASE ${q(otherDb)} TO ${q(t.adminRole)}`);
     const other = await connectionTo(server.hostname, otherDb);
     await expectRefused(
-      () => createRotation(stack.ctx, t.rotationBody({ name: 'fourth', secretPath: '/otherdb', connectionId: other.id }), 'test'),
+      () => createRotation(stack.ctx, t.rotationInput({ name: 'fourth', secretPath: '/otherdb', connectionId: other.id }), 'test'),
       { username1: t.roles[0], username2: t.roles[1] },
     );
     const fresh = await newRole('fresh');
     await expectRefused(
       () =>
-        createRotation(stack.ctx, t.rotationBody({ name: 'fifth', secretPath: '/otherdb', connectionId: other.id, parameters: { username1: fresh, username2: t.roles[0] } }), 'test'),
+        createRotation(stack.ctx, t.rotationInput({ name: 'fifth', secretPath: '/otherdb', connectionId: other.id, parameters: { username1: fresh, username2: t.roles[0] } }), 'test'),
       { username2: t.roles[0] },
     );
     // Refused before the workflow: the fresh role was not touched either.
@@ -252,7 +253,7 @@ describe('one owner per role per cluster', () => {
     const before = await verifiers(t.roles);
     const created = await createRotation(
       stack.ctx,
-      t.rotationBody({ name: 'upper-case', secretPath: '/case', parameters: { username1: upper, username2: fresh } }),
+      t.rotationInput({ name: 'upper-case', secretPath: '/case', parameters: { username1: upper, username2: fresh } }),
       'test',
     );
     cleanupRotations.push(created.id);
@@ -298,7 +299,7 @@ describe('one owner per role per cluster', () => {
     const roles = [await newRole('race1'), await newRole('race2')];
     const local = await connectionTo('localhost', t.database);
     const body = (name: string, connectionId: string) =>
-      t.rotationBody({ name, secretPath: `/${name}`, connectionId, parameters: { username1: roles[0], username2: roles[1] } });
+      t.rotationInput({ name, secretPath: `/${name}`, connectionId, parameters: { username1: roles[0], username2: roles[1] } });
     const results = await Promise.allSettled([
       createRotation(stack.ctx, body('race-a', t.connection.id), 'test'),
       createRotation(stack.ctx, body('race-b', local.id), 'test'),
@@ -345,7 +346,7 @@ describe('one owner per role per cluster', () => {
     const roles = [await newRole('legacy1'), await newRole('legacy2')];
     const old = await createRotation(
       stack.ctx,
-      t.rotationBody({ name: 'legacy', secretPath: '/legacy', connectionId: legacy.id, parameters: { username1: roles[0], username2: roles[1] } }),
+      t.rotationInput({ name: 'legacy', secretPath: '/legacy', connectionId: legacy.id, parameters: { username1: roles[0], username2: roles[1] } }),
       'test',
     );
     cleanupRotations.push(old.id);
@@ -356,7 +357,7 @@ describe('one owner per role per cluster', () => {
 
     const err = await createRotation(
       stack.ctx,
-      t.rotationBody({ name: 'legacy-2', secretPath: '/legacy-2', connectionId: legacy.id, parameters: { username1: roles[1], username2: await newRole('legacy3') } }),
+      t.rotationInput({ name: 'legacy-2', secretPath: '/legacy-2', connectionId: legacy.id, parameters: { username1: roles[1], username2: await newRole('legacy3') } }),
       'test',
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'conflict', details: [{ field: 'parameters.username1' }] });
@@ -367,7 +368,7 @@ describe('one owner per role per cluster', () => {
     const role = await newRole('preflight');
     const err = await createRotation(
       stack.ctx,
-      t.rotationBody({ name: 'preflight', secretPath: '/preflight', parameters: { username1: role, username2: `missing_${suffix()}` } }),
+      t.rotationInput({ name: 'preflight', secretPath: '/preflight', parameters: { username1: role, username2: `missing_${suffix()}` } }),
       'test',
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'validation', details: [{ field: 'parameters.username2' }] });
@@ -378,7 +379,7 @@ describe('one owner per role per cluster', () => {
   it('deleting a rotation releases its roles: a new rotation may take them', async () => {
     await deleteRotation(stack.ctx, first.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test');
     const local = await connectionTo('localhost', t.database);
-    const again = await createRotation(stack.ctx, t.rotationBody({ name: 'after-delete', secretPath: '/after', connectionId: local.id }), 'test');
+    const again = await createRotation(stack.ctx, t.rotationInput({ name: 'after-delete', secretPath: '/after', connectionId: local.id }), 'test');
     cleanupRotations.push(again.id);
     await rememberPasswords(stack.ctx.db);
     expect(again.activeIndex).toBe(0);

@@ -32,7 +32,7 @@ async function mapped(): Promise<{ username: string; password: string; version: 
 describe('dual-phase rotation end to end', () => {
   it('create issues both roles, invalidates the temporary passwords, publishes slot 0; rotate-now cycles keep I1/I2', async () => {
     expect(await canLogin(target.database, target.roles[0], target.temporaryPassword)).toBe(true);
-    const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+    const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
     expect(created.activeIndex).toBe(0);
     expect(created.rotationStatus).toBe('success');
     expect(created.type).toBe('postgres-credentials');
@@ -71,7 +71,7 @@ describe('dual-phase rotation end to end', () => {
     expect(view.activeIndex).toBe(1);
     expect(Date.parse(view.nextRotationAt!)).toBeGreaterThan(Date.parse(view.lastRotatedAt!));
     // Older secret versions stay readable.
-    const v1 = await readFolderSecrets(stack.ctx, { projectId: target.projectId, environment: 'dev', key: 'POSTGRES_DB_PASSWORD', version: 1 }, 'test');
+    const v1 = await readFolderSecrets(stack.ctx, { projectId: target.projectId, environment: 'dev', secretPath: '/', key: 'POSTGRES_DB_PASSWORD', version: 1 }, 'test');
     expect(v1[0]!.secretValue).toBe(history[0]!.password);
   });
 });

@@ -197,7 +197,7 @@ beforeAll(async () => {
   stack = await openTestStack();
   await stack.startWorker('worker-schemathesis');
   target = await stack.newTarget('st');
-  const view = await createRotation(stack.ctx, target.rotationBody(), 'test');
+  const view = await createRotation(stack.ctx, target.rotationInput(), 'test');
   rotation = { id: view.id, name: view.name };
   // Every request of this test carries the admin token; ignored_auth and missing_required_header send requests
   // without it on purpose, so the failed-authentication limit (tested in test/unit/api-safety.test.ts) is off.

@@ -39,7 +39,7 @@ beforeAll(async () => {
         await stack.admin.query(`CREATE ROLE ${q(role)} LOGIN`);
         await stack.admin.query(`GRANT CONNECT ON DATABASE ${q(target.database)} TO ${q(role)}`);
       }
-      const body = target.rotationBody({ name: `cap-${i}`, secretPath: `/cap-${i}`, isAutoRotationEnabled: false, parameters: { username1: roles[0], username2: roles[1] } });
+      const body = target.rotationInput({ name: `cap-${i}`, secretPath: `/cap-${i}`, isAutoRotationEnabled: false, parameters: { username1: roles[0], username2: roles[1] } });
       rotations.push({ target, rotationId: (await createRotation(stack.ctx, body, 'test')).id, roles });
     }
   }
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (stack) await rememberPasswords(stack.ctx.db).catch(() => {});
-  for (const r of rotations) await deleteRotation(stack.ctx, r.rotationId, { deleteSecrets: true }, 'test').catch(() => {});
+  for (const r of rotations) await deleteRotation(stack.ctx, r.rotationId, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test').catch(() => {});
   await stack?.close();
 });
 

@@ -26,13 +26,13 @@ beforeAll(async () => {
   stack = await openTestStack();
   await stack.startWorker('worker-target-safety');
   target = await stack.newTarget('safety');
-  rotationId = (await createRotation(stack.ctx, target.rotationBody({ isAutoRotationEnabled: false }), 'test')).id;
+  rotationId = (await createRotation(stack.ctx, target.rotationInput({ isAutoRotationEnabled: false }), 'test')).id;
   sessions = new TargetSessions(LIMITS);
   activities = createActivities({ db: stack.ctx.db, sessions, webhooks: false });
 });
 
 afterAll(async () => {
-  if (rotationId) await deleteRotation(stack.ctx, rotationId, {}, 'test').catch(() => {});
+  if (rotationId) await deleteRotation(stack.ctx, rotationId, { deleteSecrets: false, revokeGeneratedCredentials: false }, 'test').catch(() => {});
   await stack?.close();
 });
 

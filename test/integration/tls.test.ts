@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clientConfig, DEFAULT_TARGET_LIMITS } from '../../src/target/settings.js';
 import { createCertificateAuthority, startLocalCluster, type CertificateAuthority, type LocalCluster } from '../../dev/stack/postgres-cluster.js';
+import { createConnectionSchema } from '../../src/domain/connection-schemas.js';
 import { addConnection, listAllConnections, requireConnection, updateConnection } from '../../src/service/connections.js';
 import { HTTP_STATUS, ServiceError } from '../../src/service/errors.js';
 import { createProject } from '../../src/service/projects.js';
@@ -33,7 +34,7 @@ const login = { username: `tls_login_${suffix()}`, password: randomBytes(18).toS
 type Tls = { sslEnabled: boolean; sslRejectUnauthorized?: boolean; sslCertificate?: string | null };
 
 function connectionBody(tls: Tls, to: { host?: string; port?: number; username?: string; password?: string } = {}) {
-  return {
+  return createConnectionSchema.parse({
     name: `tls-${suffix()}`,
     projectId,
     method: 'username-and-password',
@@ -45,7 +46,7 @@ function connectionBody(tls: Tls, to: { host?: string; port?: number; username?:
       password: to.password ?? login.password,
       ...tls,
     },
-  };
+  });
 }
 
 /** Logs in with the same client settings the worker uses and asks the server whether the session is TLS. */
@@ -210,7 +211,7 @@ describe.runIf(caCert !== '')('TLS to target databases', () => {
     expect(target.connection).toMatchObject({ sslEnabled: true, sslRejectUnauthorized: true });
     const logStart = statSync(pgLogFile).size;
 
-    const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+    const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
     expect(created.rotationStatus).toBe('success');
     const rotated = await rotateRotation(stack.ctx, created.id);
     expect(rotated.rotationStatus).toBe('success');

@@ -6,8 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { projectIdOption } from '../../src/cli/flags.js';
 import { projectRoot } from '../../src/data-dir.js';
-import { ServiceError } from '../../src/service/errors.js';
+import { createTokenSchema } from '../../src/domain/token-schemas.js';
+import { parseInput, ServiceError } from '../../src/service/errors.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
 import {
@@ -101,18 +103,21 @@ describe('API tokens (service, real control database)', () => {
     expect(JSON.stringify(audit.rows)).not.toContain(created.token.slice(4));
   });
 
-  it('createToken checks the body and the project; revoke of an unknown token → not found', async () => {
+  it('createToken checks the body (parsed at the edge) and the project; revoke of an unknown token → not found', async () => {
+    // As the CLI calls them: the body and the --project filter are parsed once, then the service takes them.
+    const createFromBody = async (body: unknown) => createToken(stack.ctx, parseInput(createTokenSchema, body), 'test');
+    const listFromFlag = async (project: string) => listTokens(stack.ctx, projectIdOption(project));
     const missing = randomUUID();
     await expect(createToken(stack.ctx, { name: 'x', projectId: missing, actions: ['read'] }, 'test')).rejects.toMatchObject({
       kind: 'not-found',
       message: `projectId must name an existing project: ${missing} not found`,
     });
-    const bad = await createToken(stack.ctx, { name: '', projectId: 'p', actions: [] }, 'test').catch((e: unknown) => e);
+    const bad = await createFromBody({ name: '', projectId: 'p', actions: [] }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ServiceError);
     expect((bad as ServiceError).details.map((d) => d.field)).toEqual(['name', 'projectId', 'actions']);
     await expect(revokeToken(stack.ctx, randomUUID(), 'test')).rejects.toMatchObject({ kind: 'not-found' });
     await expect(revokeToken(stack.ctx, 'nope', 'test')).rejects.toMatchObject({ kind: 'not-found' });
-    await expect(listTokens(stack.ctx, 'nope')).rejects.toMatchObject({ kind: 'validation', message: 'projectId must be a UUID' });
+    await expect(listFromFlag('nope')).rejects.toMatchObject({ kind: 'validation', message: 'projectId must be a UUID' });
   });
 
   it('ROTATOR_ADMIN_TOKEN authenticates as the all-projects admin; a weak one is refused; garbage → null', async () => {
@@ -231,8 +236,8 @@ describe('CLI: run', () => {
     await stack.startWorker('tokens-test');
     [target, badKeys] = await Promise.all([stack.newTarget('run'), stack.newTarget('runbad')]);
     const [a, b] = await Promise.all([
-      createRotation(stack.ctx, target.rotationBody(), 'test'),
-      createRotation(stack.ctx, badKeys.rotationBody({ secretsMapping: { username: 'db-user', password: 'DB_PASSWORD' } }), 'test'),
+      createRotation(stack.ctx, target.rotationInput(), 'test'),
+      createRotation(stack.ctx, badKeys.rotationInput({ secretsMapping: { username: 'db-user', password: 'DB_PASSWORD' } }), 'test'),
     ]);
     rotations.push(a.id, b.id);
     const secrets = await readFolderSecrets(stack.ctx, { projectId: target.projectId, environment: 'dev', secretPath: '/' }, 'test');

@@ -49,7 +49,7 @@ afterAll(async () => {
 const delivered = (event: string) => received.filter((r) => r.answered < 300 && JSON.parse(r.body).event === event);
 
 it('a failed rotation sends a signed rotation.failed webhook (retried after a 500); the next success sends rotation.recovered', async () => {
-  const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+  const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
   const q = pg.escapeIdentifier;
   await stack.admin.query(`REVOKE CONNECT ON DATABASE ${q(target.database)} FROM PUBLIC, ${q(target.roles[1])}`);
   const failure = await rotateRotation(stack.ctx, created.id).catch((e: unknown) => e);

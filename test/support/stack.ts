@@ -4,6 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type RotatorConfig } from '../../src/config.js';
+import type { CreateConnectionInput } from '../../src/domain/connection-schemas.js';
+import { type CreateRotationInput, createRotationSchema } from '../../src/domain/rotation-schemas.js';
+import { parseInput } from '../../src/service/errors.js';
 import { addConnection } from '../../src/service/connections.js';
 import { createProject } from '../../src/service/projects.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
@@ -69,15 +72,17 @@ export interface TestTarget {
   adminRole: string;
   temporaryPassword: string;
   connection: TargetConnection;
-  /** A body for createRotation, as Infisical's sample request. */
+  /** A request body for creating a rotation, as Infisical's sample request (raw JSON, for the API and the CLI). */
   rotationBody(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** The same body parsed as the edges parse it: the input `createRotation` takes. */
+  rotationInput(overrides?: Record<string, unknown>): CreateRotationInput;
 }
 
 export interface TestStack {
   ctx: ServiceContext;
   admin: pg.Pool;
   /** `credentials` overrides fields of the connection's credentials (e.g. the TLS settings). */
-  newTarget(label: string, opts?: { roles?: [string, string]; credentials?: Record<string, unknown> }): Promise<TestTarget>;
+  newTarget(label: string, opts?: { roles?: [string, string]; credentials?: Partial<CreateConnectionInput['credentials']> }): Promise<TestTarget>;
   /** An in-process worker on the test stack; `env` adds settings (e.g. a webhook URL). */
   startWorker(name: string, env?: Record<string, string>): Promise<RunningWorker>;
   close(): Promise<void>;
@@ -123,6 +128,20 @@ export async function openTestStack(): Promise<TestStack> {
         },
         'test',
       );
+      const rotationBody = (overrides: Record<string, unknown> = {}) => ({
+        name: `rot-${id}`,
+        projectId,
+        description: 'my database credentials rotation',
+        connectionId: connection.id,
+        environment: 'dev',
+        secretPath: '/',
+        isAutoRotationEnabled: true,
+        rotationInterval: 30,
+        rotateAtUtc: { hours: 0, minutes: 0 },
+        parameters: { username1: roles[0], username2: roles[1] },
+        secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
+        ...overrides,
+      });
       return {
         projectId,
         database,
@@ -130,20 +149,8 @@ export async function openTestStack(): Promise<TestStack> {
         adminRole,
         temporaryPassword,
         connection,
-        rotationBody: (overrides = {}) => ({
-          name: `rot-${id}`,
-          projectId,
-          description: 'my database credentials rotation',
-          connectionId: connection.id,
-          environment: 'dev',
-          secretPath: '/',
-          isAutoRotationEnabled: true,
-          rotationInterval: 30,
-          rotateAtUtc: { hours: 0, minutes: 0 },
-          parameters: { username1: roles[0], username2: roles[1] },
-          secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
-          ...overrides,
-        }),
+        rotationBody,
+        rotationInput: (overrides) => parseInput(createRotationSchema, rotationBody(overrides)),
       };
     },
     async startWorker(name, env = {}) {

@@ -455,6 +455,19 @@ describe('runCli without a stack', () => {
     expect(j.stdout()).toBe('');
   });
 
+  it.each([
+    [['secrets', 'list', '--env', 'dev'], 'projectId is required (set by --project)'],
+    [['secrets', 'get', 'KEY', '--project', PROJECT, '--env', 'dev', '--version', '0'], 'version must be a positive integer (set by --version)'],
+    [['run', '--project', PROJECT, '--env', 'Dev', '--', 'true'], 'environment must contain only lowercase letters'],
+    [['audit', 'list', '--project', PROJECT, '--limit', '5000'], 'limit must be 1–1000 (set by --limit)'],
+    [['token', 'list', '--project', 'nope'], 'projectId must be a UUID (set by --project)'],
+  ])('%j: the flags are parsed before anything is contacted → exit 2', async (argv, message) => {
+    const f = fakeRuntime();
+    expect(await runCli(argv, f.rt)).toBe(2);
+    expect(f.stderr()).toContain(message);
+    expect(f.openContext).not.toHaveBeenCalled();
+  });
+
   it('--file: unreadable, not JSON, combined with flags, or invalid → exit 2', async () => {
     const missing = fakeRuntime();
     expect(await runCli(['rotation', 'create', '--file', 'nope.json'], missing.rt)).toBe(2);
@@ -522,7 +535,8 @@ describe('runCli without a stack', () => {
     expect(await runCli(['rotation', 'list'], down.rt)).toBe(6);
     expect(down.stderr()).toMatch(/^error: cannot reach Temporal/);
     const config = fakeRuntime({ ctx: new CliError('config', 'DATABASE_URL is not set') });
-    expect(await runCli(['secrets', 'list', '--json'], config.rt)).toBe(2);
+    // Valid flags, so the command gets as far as the context (bad flags fail before it).
+    expect(await runCli(['secrets', 'list', '--project', '00000000-0000-4000-8000-000000000000', '--env', 'dev', '--json'], config.rt)).toBe(2);
     expect(JSON.parse(config.stderr()).error).toBe('config');
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { auditQuerySchema, listAuditEvents } from '../../service/audit.js';
+import { auditQuerySchema } from '../../domain/audit-schemas.js';
+import { listAuditEvents } from '../../service/audit.js';
 import { errorSchema } from '../schemas.js';
 import { allow, type RouteDeps } from '../server.js';
 

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createRotationSchema, deleteRotationOptionsSchema, rotateOptionsSchema, updateRotationSchema, uuidSchema } from '../../domain/rotation-schemas.js';
+import {
+  createRotationSchema,
+  deleteRotationOptionsSchema,
+  rotateOptionsSchema,
+  rotationNameQuerySchema,
+  updateRotationSchema,
+  uuidSchema,
+} from '../../domain/rotation-schemas.js';
 import { checkRotation } from '../../service/rotation-check.js';
 import {
   createRotation,
@@ -12,7 +19,6 @@ import {
   readGeneratedCredentials,
   requireRotation,
   rotateRotation,
-  rotationNameQuerySchema,
   updateRotation,
 } from '../../service/rotations.js';
 import {

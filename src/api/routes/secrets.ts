@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { readFolderSecrets, secretQuerySchema } from '../../service/secrets.js';
+import { secretQuerySchema } from '../../domain/secret-schemas.js';
+import { readFolderSecrets } from '../../service/secrets.js';
 import type { SecretValue } from '../../store/secrets.js';
 import { errorSchema, secretSchema } from '../schemas.js';
 import { actorOf, allow, type RouteDeps } from '../server.js';

@@ -109,9 +109,8 @@ export function connectionCommands(program: Command, session: Session): void {
           throw new CliError('usage', `cannot read --ssl-ca-file ${opts.sslCaFile}: ${(err as Error).message}`);
         }
       }
-      const body = connectionBodyFromFlags(opts, password, ca);
-      parseInput(createConnectionSchema, body); // fail fast, before connecting to anything
-      const created = await addConnection(await session.context(), body, rt.actor);
+      const input = parseInput(createConnectionSchema, connectionBodyFromFlags(opts, password, ca)); // before connecting to anything
+      const created = await addConnection(await session.context(), input, rt.actor);
       session.print(opts, created, () => formatConnection(created));
     });
 

@@ -15,9 +15,8 @@ export function projectCommands(program: Command, session: Session): void {
     .option('--name <name>', 'project name, unique (1–64 characters)')
     .action(async (opts: JsonOpt & { name?: string }) => {
       session.flagFor = flagHints({ name: '--name' });
-      const body = compact({ name: opts.name });
-      parseInput(createProjectSchema, body); // fail fast, before connecting to anything
-      const created = await createProject(await session.context(), body, rt.actor);
+      const input = parseInput(createProjectSchema, compact({ name: opts.name })); // before connecting to anything
+      const created = await createProject(await session.context(), input, rt.actor);
       session.print(opts, created, () => formatProject(created));
     });
 
@@ -38,9 +37,8 @@ export function projectCommands(program: Command, session: Session): void {
     .option('--name <name>', 'display name')
     .action(async (projectId: string, opts: JsonOpt & { slug?: string; name?: string }) => {
       session.flagFor = flagHints({ slug: '--slug', name: '--name' });
-      const body = compact({ slug: opts.slug, name: opts.name });
-      parseInput(createEnvironmentSchema, body);
-      const env = await addEnvironment(await session.context(), projectId, body, rt.actor);
+      const input = parseInput(createEnvironmentSchema, compact({ slug: opts.slug, name: opts.name })); // before connecting to anything
+      const env = await addEnvironment(await session.context(), projectId, input, rt.actor);
       session.print(opts, { projectId, ...env }, () => formatEnvironment(projectId, env));
     });
 }

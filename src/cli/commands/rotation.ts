@@ -1,6 +1,6 @@
 /** `pg-rotator rotation …`: PostgreSQL credential rotations. Body flags come from the table in rotation-flags.ts. */
 import type { Command } from 'commander';
-import { createRotationSchema, updateRotationSchema } from '../../domain/rotation-schemas.js';
+import { type CreateRotationInput, createRotationSchema, type UpdateRotationPatch, updateRotationSchema } from '../../domain/rotation-schemas.js';
 import type { RotationView } from '../../domain/rotation-types.js';
 import { parseInput } from '../../service/errors.js';
 import { checkRotation } from '../../service/rotation-check.js';
@@ -67,18 +67,17 @@ export function rotationCommands(program: Command, session: Session): void {
         'Required: --name --project --connection --env --interval --username1 --username2 --username-secret --password-secret\n',
     )
     .action(async (opts: BodyOpts) => {
-      let body: unknown;
+      // Parsed here, before connecting to anything: a bad body fails fast.
+      let input: CreateRotationInput;
       if (opts.file !== undefined) {
         if (hasBodyFlags(opts)) throw new CliError('usage', 'give either --file or body flags, not both');
-        body = await readJsonBody(rt, opts.file);
-        parseInput(createRotationSchema, body); // fail fast, before connecting to anything
+        input = parseInput(createRotationSchema, await readJsonBody(rt, opts.file));
       } else {
         session.flagFor = rotationFlagFor;
         const given = readRotationFlags(opts, 'create');
-        body = createBodyFromFlags(given);
-        checkRotationFlags(given, { schema: createRotationSchema, body }); // fail fast, before connecting to anything
+        input = checkRotationFlags(given, { schema: createRotationSchema, body: createBodyFromFlags(given) });
       }
-      const view = await createRotation(await session.context(), body, rt.actor);
+      const view = await createRotation(await session.context(), input, rt.actor);
       session.print(opts, view, () => formatRotation(view));
     });
 
@@ -159,20 +158,18 @@ export function rotationCommands(program: Command, session: Session): void {
     leaf(rotation, 'update <id>', 'change a rotation (only the fields given change)').option('--file <path|->', 'JSON patch as in the API (PATCH body); - reads stdin'),
     'update',
   ).action(async (id: string, opts: BodyOpts) => {
-    let patch: unknown;
+    let patch: UpdateRotationPatch;
     if (opts.file !== undefined) {
       if (hasBodyFlags(opts)) throw new CliError('usage', 'give either --file or flags, not both');
-      patch = await readJsonBody(rt, opts.file);
-      parseInput(updateRotationSchema, patch);
+      patch = parseInput(updateRotationSchema, await readJsonBody(rt, opts.file));
     } else {
       session.flagFor = rotationFlagFor;
       const given = readRotationFlags(opts, 'update');
       if (updateNeedsCurrent(given)) {
-        checkRotationFlags(given); // the merged patch is checked by the service
-        patch = updatePatchFromFlags(given, await getRotationView(await session.context(), id));
+        checkRotationFlags(given); // the flags' own formats, before reading the current rotation
+        patch = parseInput(updateRotationSchema, updatePatchFromFlags(given, await getRotationView(await session.context(), id)));
       } else {
-        patch = updatePatchFromFlags(given);
-        checkRotationFlags(given, { schema: updateRotationSchema, body: patch });
+        patch = checkRotationFlags(given, { schema: updateRotationSchema, body: updatePatchFromFlags(given) });
       }
     }
     const view = await updateRotation(await session.context(), id, patch, rt.actor);

@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Command } from 'commander';
+import { secretQuerySchema } from '../../domain/secret-schemas.js';
+import { parseInput } from '../../service/errors.js';
 import { readFolderSecrets } from '../../service/secrets.js';
 import { CliError } from '../errors.js';
 import { printable } from '../output.js';
@@ -98,7 +100,7 @@ export function runCommand(program: Command, session: Session): void {
     )
     .action(async (command: string, args: string[], opts: RunFlags) => {
       session.flagFor = secretScopeFlagFor;
-      const query = { projectId: opts.project, environment: opts.env, secretPath: opts.path };
+      const query = parseInput(secretQuerySchema, { projectId: opts.project, environment: opts.env, secretPath: opts.path }); // before connecting to anything
       const secrets = await readFolderSecrets(await session.context(), query, rt.actor);
       for (const s of secrets) if (s.secretValue) rt.secrets.push(s.secretValue);
       if (secrets.length === 0 && !opts.allowEmpty) {

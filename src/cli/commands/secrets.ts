@@ -1,5 +1,7 @@
 /** `pg-rotator secrets …`: read mapped secrets (every read is audited). */
 import type { Command } from 'commander';
+import { secretQuerySchema } from '../../domain/secret-schemas.js';
+import { parseInput } from '../../service/errors.js';
 import { readFolderSecrets } from '../../service/secrets.js';
 import { CliError } from '../errors.js';
 import { flagHints } from '../flags.js';
@@ -23,7 +25,8 @@ export function secretsCommands(program: Command, session: Session): void {
 
   secretScope(leaf(secrets, 'list', 'list the secrets of a folder with their values')).action(async (opts: ScopeFlags) => {
     session.flagFor = secretScopeFlagFor;
-    const list = await readFolderSecrets(await session.context(), { projectId: opts.project, environment: opts.env, secretPath: opts.path }, rt.actor);
+    const query = parseInput(secretQuerySchema, { projectId: opts.project, environment: opts.env, secretPath: opts.path }); // before connecting to anything
+    const list = await readFolderSecrets(await session.context(), query, rt.actor);
     session.print(opts, list, () => formatSecretsTable(list));
   });
 
@@ -31,7 +34,7 @@ export function secretsCommands(program: Command, session: Session): void {
     .option('--version <n>', 'a given version')
     .action(async (key: string, opts: ScopeFlags & { version?: string }) => {
       session.flagFor = secretScopeFlagFor;
-      const query = { projectId: opts.project, environment: opts.env, secretPath: opts.path, key, version: opts.version };
+      const query = parseInput(secretQuerySchema, { projectId: opts.project, environment: opts.env, secretPath: opts.path, key, version: opts.version });
       const [secret] = await readFolderSecrets(await session.context(), query, rt.actor);
       if (!secret) throw new CliError('not-found', `key must name an existing secret: ${key} not found`);
       session.print(opts, secret, () => `${secret.secretValue}\n`);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createTokenSchema, TOKEN_ACTIONS } from '../../domain/token-schemas.js';
 import { parseInput } from '../../service/errors.js';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.js';
-import { compact, flagHints, splitList } from '../flags.js';
+import { compact, flagHints, projectIdOption, splitList } from '../flags.js';
 import { formatCreatedToken, formatToken, formatTokenTable } from '../output.js';
 import { type JsonOpt, leaf, type Session } from '../session.js';
 
@@ -35,9 +35,8 @@ export function tokenCommands(program: Command, session: Session): void {
     )
     .action(async (opts: TokenFlags & JsonOpt) => {
       session.flagFor = tokenFlagFor;
-      const body = tokenBodyFromFlags(opts);
-      parseInput(createTokenSchema, body); // fail fast, before connecting to anything
-      const created = await createToken(await session.context(), body, rt.actor);
+      const input = parseInput(createTokenSchema, tokenBodyFromFlags(opts)); // before connecting to anything
+      const created = await createToken(await session.context(), input, rt.actor);
       rt.secrets.push(created.token);
       session.print(opts, created, () => formatCreatedToken(created));
     });
@@ -46,7 +45,8 @@ export function tokenCommands(program: Command, session: Session): void {
     .option('--project <uuid>', 'only this project')
     .action(async (opts: JsonOpt & { project?: string }) => {
       session.flagFor = tokenFlagFor;
-      const list = await listTokens(await session.context(), opts.project);
+      const projectId = projectIdOption(opts.project); // before connecting to anything
+      const list = await listTokens(await session.context(), projectId);
       session.print(opts, list, () => formatTokenTable(list));
     });
 
