@@ -3,6 +3,7 @@
  * ("must …") so that `formatZodError` can prefix the field path.
  */
 import { z } from 'zod';
+import { displayNameSchema } from './project-schemas.js';
 import { uuidSchema } from './rotation-schemas.js';
 
 export const TOKEN_ACTIONS = ['read', 'create', 'edit', 'delete', 'rotate', 'read-generated-credentials', 'read-secrets'] as const;
@@ -18,16 +19,6 @@ const typeError = (expected: string) => ({
     iss.code === 'invalid_type' ? (iss.input === undefined ? 'is required' : `must be ${expected}`) : undefined,
 });
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
-export const tokenNameSchema = z
-  .string(typeError('a string'))
-  .trim()
-  .min(1, { error: 'must not be empty' })
-  .max(64, { error: 'must be at most 64 characters' })
-  .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain control characters' });
-
 export const tokenActionSchema = z.enum(TOKEN_ACTIONS, { error: `must be one of ${TOKEN_ACTIONS.join(', ')}` });
 
 export const tokenActionsSchema = z
@@ -40,7 +31,7 @@ export const tokenActionsSchema = z
 
 export const createTokenSchema = z.strictObject(
   {
-    name: tokenNameSchema,
+    name: displayNameSchema,
     projectId: uuidSchema,
     actions: tokenActionsSchema,
   },
