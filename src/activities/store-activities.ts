@@ -3,10 +3,11 @@ import { generatePassword } from '../domain/password.js';
 import { rotationEvent } from '../domain/rotation-events.js';
 import { applyConfigPatch, type ConfigChangeProblem } from '../domain/rotation-config.js';
 import { passwordRequirementsSchema } from '../domain/rotation-schemas.js';
+import type { RotationState } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { credentialExists, promoteCredential, readCredential, stageCredential } from '../store/credentials.js';
-import { type ControlDb, isUniqueViolation, withTransaction } from '../store/db.js';
-import { deleteRotationRow, getRotation, saveRotationState, updateRotationConfig } from '../store/rotations.js';
+import { type ControlDb, isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
+import { deleteRotationRow, getRotation, type RotationRecord, saveRotationState, updateRotationConfig } from '../store/rotations.js';
 import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
@@ -19,6 +20,28 @@ async function requireRotation(db: ControlDb, rotationId: string, forUpdate = fa
   return r;
 }
 
+/**
+ * Saves the workflow's state for listings, with the audit event (and webhook) that its change means. `before`
+ * is the rotation row, read FOR UPDATE in the same transaction `tx`.
+ */
+async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: RotationState, webhooks: boolean): Promise<void> {
+  await saveRotationState(tx, before.id, state);
+  const event = rotationEvent(before.state, state);
+  if (!event) return;
+  const facts = {
+    rotationId: before.id,
+    projectId: before.projectId,
+    name: before.name,
+    rotationStatus: state.rotationStatus,
+    lastRotationMessage: state.lastRotationMessage, // redacted by the workflow
+    lastRotationAttemptedAt: state.lastRotationAttemptedAt,
+    activeIndex: state.activeIndex,
+    nextRotationAt: state.nextRotationAt,
+  };
+  await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId: before.id, details: facts });
+  if (webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId: before.id, payload: facts });
+}
+
 export interface StoreActivityOptions {
   /** Queue a webhook notification on rotation failed / recovered. */
   webhooks: boolean;
@@ -28,6 +51,8 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
   RotationActivities,
   'stagePassword' | 'publish' | 'recordState' | 'saveConfig' | 'removeRotation'
 > {
+  const recordStateIn = (tx: Queryable, before: RotationRecord, state: RotationState) => saveStateWithEvent(tx, before, state, options.webhooks);
+
   return {
     async stagePassword(ref) {
       return guarded(async () => {
@@ -38,11 +63,13 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
       });
     },
 
-    async publish({ activate, actor, ...ref }) {
+    async publish({ activate, actor, state, ...ref }) {
       return guarded(async (secrets) => {
         return withTransaction(db.pool, async (tx) => {
           const rotation = await getRotation(tx, ref.rotationId, true);
           if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
+          // Written again on a retry: the workflow's state is the source of truth, and the event is not repeated.
+          if (state) await recordStateIn(tx, rotation, state);
           const changed = await promoteCredential(tx, ref);
           if (!changed || !activate) return { secretVersion: null };
           const password = await readCredential(tx, db.box, ref);
@@ -68,22 +95,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
       return guarded(async () =>
         withTransaction(db.pool, async (tx) => {
           const before = await getRotation(tx, rotationId, true);
-          if (!before) return; // removed meanwhile
-          await saveRotationState(tx, rotationId, state);
-          const event = rotationEvent(before.state, state);
-          if (!event) return;
-          const facts = {
-            rotationId,
-            projectId: before.projectId,
-            name: before.name,
-            rotationStatus: state.rotationStatus,
-            lastRotationMessage: state.lastRotationMessage, // redacted by the workflow
-            lastRotationAttemptedAt: state.lastRotationAttemptedAt,
-            activeIndex: state.activeIndex,
-            nextRotationAt: state.nextRotationAt,
-          };
-          await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId, details: facts });
-          if (options.webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId, payload: facts });
+          if (before) await recordStateIn(tx, before, state); // else removed meanwhile
         }),
       );
     },
