@@ -8,11 +8,12 @@ import { recordAudit } from '../store/audit.js';
 import { credentialExists, promoteCredential, readCredential, stageCredential } from '../store/credentials.js';
 import { type ControlDb, isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
 import { deleteRotationRow, getRotation, type RotationRecord, saveRotationState, updateRotationConfig } from '../store/rotations.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
 import { guarded } from './failures.js';
-import type { RotationActivities } from './types.js';
+import type { CredentialRef, RotationActivities } from './types.js';
 
 async function requireRotation(db: ControlDb, rotationId: string, forUpdate = false) {
   const r = await getRotation(db.pool, rotationId, forUpdate);
@@ -42,6 +43,25 @@ async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: 
   if (webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId: before.id, payload: facts });
 }
 
+/** New versions of both mapped secrets with the slot's username and current password, and their audit event. */
+async function publishPair(tx: Queryable, box: SecretBox, rotation: RotationRecord, ref: CredentialRef, actor: string, secrets: string[]): Promise<number> {
+  const password = await readCredential(tx, box, ref);
+  secrets.push(password);
+  const { parameters, secretsMapping, folder } = rotation.config;
+  const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
+  // Username and password change together, in the caller's one transaction (I4).
+  await writeSecretVersion(tx, box, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
+  const secretVersion = await writeSecretVersion(tx, box, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
+  await recordAudit(tx, {
+    actor,
+    action: 'rotation.published',
+    projectId: rotation.projectId,
+    rotationId: ref.rotationId,
+    details: { slot: ref.slot, generation: ref.generation, secretVersion },
+  });
+  return secretVersion;
+}
+
 export interface StoreActivityOptions {
   /** Queue a webhook notification on rotation failed / recovered. */
   webhooks: boolean;
@@ -68,24 +88,10 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
         return withTransaction(db.pool, async (tx) => {
           const rotation = await getRotation(tx, ref.rotationId, true);
           if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
-          // Written again on a retry: the workflow's state is the source of truth, and the event is not repeated.
+          const secretVersion = (await promoteCredential(tx, ref)) && activate ? await publishPair(tx, db.box, rotation, ref, actor, secrets) : null;
+          // Also on a retry after a commit whose result was lost: the workflow's state (the source of truth) wins,
+          // and its event is not announced twice (rotationEvent compares with the stored state).
           if (state) await recordStateIn(tx, rotation, state);
-          const changed = await promoteCredential(tx, ref);
-          if (!changed || !activate) return { secretVersion: null };
-          const password = await readCredential(tx, db.box, ref);
-          secrets.push(password);
-          const { parameters, secretsMapping, folder } = rotation.config;
-          const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
-          // Username and password change together, in this one transaction (I4).
-          await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
-          const secretVersion = await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
-          await recordAudit(tx, {
-            actor,
-            action: 'rotation.published',
-            projectId: rotation.projectId,
-            rotationId: ref.rotationId,
-            details: { slot: ref.slot, generation: ref.generation, secretVersion },
-          });
           return { secretVersion };
         });
       });
