@@ -39,6 +39,14 @@ async function eventsFrom(workflowId: string, firstRunId: string): Promise<{ eve
 
 const workflowTasks = (events: HistoryEvent[]) => events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
 
+/** The steps the Temporal UI shows: the activity type of each local activity marker, in order. */
+function localActivitySteps(events: HistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+  });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cost of a rotation in Temporal', () => {
@@ -62,6 +70,10 @@ describe('cost of a rotation in Temporal', () => {
     console.log(
       `rotation cost: issue ${issued.events.length} events / ${workflowTasks(issued.events)} workflow tasks; ` +
         `per rotation ${eventsPerRotation.toFixed(1)} events / ${tasksPerRotation.toFixed(1)} workflow tasks; ${after.runs} run(s)`,
+    );
+    // Every step stays visible, under its name.
+    expect(localActivitySteps(after.events.slice(issued.events.length))).toEqual(
+      Array.from({ length: rotations }, () => ['stagePassword', 'applyPassword', 'verifyLogin', 'publish']).flat(),
     );
     expect(eventsPerRotation).toBeLessThanOrEqual(12);
     expect(tasksPerRotation).toBeLessThanOrEqual(1);
