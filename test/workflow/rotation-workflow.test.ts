@@ -133,6 +133,23 @@ describe('schedule', () => {
     expect(manual.nextRotationAt).toBe(new Date(nextAt(Date.parse(manual.lastRotatedAt!) + DAY_MS, 0, 0)).toISOString());
   });
 
+  it('a scheduled rotation costs one workflow task and ten history events, in the same run', async () => {
+    const handle = await start({ rotationInterval: 1 });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const { runId } = await handle.describe();
+    const before = (await handle.fetchHistory()).events!;
+    const firstDue = nextAt(Date.parse(issued.lastRotatedAt!) + DAY_MS, 0, 0);
+    await env.sleep(firstDue + 2 * DAY_MS + HOUR_MS - (await currentTime()));
+    expect(target.published()).toHaveLength(1 + 3);
+    const after = (await handle.fetchHistory()).events!;
+    expect((await handle.describe()).runId).toBe(runId);
+    const tasks = (events: typeof after) => events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    // Timer fired, one workflow task (3 events), four step markers, the next timer (and, where the namespace has
+    // them, the next-rotation search attribute).
+    expect((after.length - before.length) / 3).toBeLessThanOrEqual(10);
+    expect((tasks(after) - tasks(before)) / 3).toBe(1);
+  });
+
   it('pause stops it; resume recomputes nextRotationAt from the last rotation', async () => {
     const handle = await start({ rotationInterval: 2 });
     const issued = await handle.executeUpdate(issuedUpdate);
