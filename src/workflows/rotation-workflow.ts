@@ -407,7 +407,13 @@ class Rotation {
     } catch (err) {
       if (isCancellation(err)) throw err;
       const failureMessage = redact(context() + describeFailure(err));
-      Object.assign(state, { rotationStatus: 'failed', lastFailedAt: iso(Date.now()), lastRotationMessage: failureMessage, rotationInProgress: false, lastRotationJobId: workflowInfo().runId });
+      Object.assign(state, {
+        rotationStatus: 'failed',
+        lastFailedAt: iso(Date.now()),
+        lastRotationMessage: failureMessage,
+        rotationInProgress: false,
+        lastRotationJobId: workflowInfo().runId,
+      });
       this.touch();
       return failureMessage;
     }
