@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
+import { DEFAULT_WORKER_SIZING, type WorkerSizing } from './worker/sizing.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Temporal refuses fewer than 2 cached workflows or workflow-task slots (0 would disable the cache). */
+const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error: 'must be an integer of at least 2' }).default(fallback);
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -14,6 +17,10 @@ const envSchema = z.object({
   ROTATOR_TARGET_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.connectTimeoutMs),
   ROTATOR_TARGET_STATEMENT_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.statementTimeoutMs),
   ROTATOR_TARGET_LOCK_TIMEOUT_MS: positiveInt(DEFAULT_TARGET_LIMITS.lockTimeoutMs),
+  ROTATOR_WORKER_CACHED_WORKFLOWS: atLeastTwo(DEFAULT_WORKER_SIZING.cachedWorkflows),
+  ROTATOR_WORKER_WORKFLOW_TASK_SLOTS: atLeastTwo(DEFAULT_WORKER_SIZING.workflowTaskSlots),
+  ROTATOR_WORKER_LOCAL_ACTIVITY_SLOTS: positiveInt(DEFAULT_WORKER_SIZING.localActivitySlots),
+  ROTATOR_WORKER_STICKY_TIMEOUT_MS: positiveInt(DEFAULT_WORKER_SIZING.stickyQueueTimeoutMs),
   ROTATOR_WORKFLOW_BUNDLE: z.string().optional(),
   ROTATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
@@ -27,6 +34,7 @@ export interface RotatorConfig {
   databaseUrl: string | undefined;
   encryptionKey: string | undefined;
   targetLimits: TargetLimits;
+  workerSizing: WorkerSizing;
   /** A prebuilt workflow bundle (skips bundling at start-up). */
   workflowBundlePath: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -45,6 +53,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
   if (e.ROTATOR_WEBHOOK_URL && !e.ROTATOR_WEBHOOK_SECRET) {
     throw new Error('invalid environment: ROTATOR_WEBHOOK_SECRET: is required when ROTATOR_WEBHOOK_URL is set (deliveries are signed with it)');
   }
+  if (e.ROTATOR_WORKER_WORKFLOW_TASK_SLOTS > e.ROTATOR_WORKER_CACHED_WORKFLOWS) {
+    throw new Error(
+      `invalid environment: ROTATOR_WORKER_WORKFLOW_TASK_SLOTS: must be at most ROTATOR_WORKER_CACHED_WORKFLOWS (${e.ROTATOR_WORKER_CACHED_WORKFLOWS}): a workflow task needs its workflow in the cache`,
+    );
+  }
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
@@ -55,6 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
       connectTimeoutMs: e.ROTATOR_TARGET_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.ROTATOR_TARGET_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.ROTATOR_TARGET_LOCK_TIMEOUT_MS,
+    },
+    workerSizing: {
+      cachedWorkflows: e.ROTATOR_WORKER_CACHED_WORKFLOWS,
+      workflowTaskSlots: e.ROTATOR_WORKER_WORKFLOW_TASK_SLOTS,
+      localActivitySlots: e.ROTATOR_WORKER_LOCAL_ACTIVITY_SLOTS,
+      stickyQueueTimeoutMs: e.ROTATOR_WORKER_STICKY_TIMEOUT_MS,
     },
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,

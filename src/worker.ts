@@ -12,7 +12,7 @@ Runtime.install({
 
 try {
   const running = await startWorker(config);
-  log.info({ temporal: config.temporalAddress }, 'worker started');
+  log.info({ temporal: config.temporalAddress, sizing: config.workerSizing }, 'worker started');
   await running.run;
 } catch (err) {
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');

@@ -3,20 +3,63 @@ import { generatePassword } from '../domain/password.js';
 import { rotationEvent } from '../domain/rotation-events.js';
 import { applyConfigPatch, type ConfigChangeProblem } from '../domain/rotation-config.js';
 import { passwordRequirementsSchema } from '../domain/rotation-schemas.js';
+import type { RotationState } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { credentialExists, promoteCredential, readCredential, stageCredential } from '../store/credentials.js';
-import { type ControlDb, isUniqueViolation, withTransaction } from '../store/db.js';
-import { deleteRotationRow, getRotation, saveRotationState, updateRotationConfig } from '../store/rotations.js';
+import { type ControlDb, isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
+import { deleteRotationRow, getRotation, type RotationRecord, saveRotationState, updateRotationConfig } from '../store/rotations.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
 import { guarded } from './failures.js';
-import type { RotationActivities } from './types.js';
+import type { CredentialRef, RotationActivities } from './types.js';
 
 async function requireRotation(db: ControlDb, rotationId: string, forUpdate = false) {
   const r = await getRotation(db.pool, rotationId, forUpdate);
   if (!r) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist in the control database`);
   return r;
+}
+
+/**
+ * Saves the workflow's state for listings, with the audit event (and webhook) that its change means. `before`
+ * is the rotation row, read FOR UPDATE in the same transaction `tx`.
+ */
+async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: RotationState, webhooks: boolean): Promise<void> {
+  await saveRotationState(tx, before.id, state);
+  const event = rotationEvent(before.state, state);
+  if (!event) return;
+  const facts = {
+    rotationId: before.id,
+    projectId: before.projectId,
+    name: before.name,
+    rotationStatus: state.rotationStatus,
+    lastRotationMessage: state.lastRotationMessage, // redacted by the workflow
+    lastRotationAttemptedAt: state.lastRotationAttemptedAt,
+    activeIndex: state.activeIndex,
+    nextRotationAt: state.nextRotationAt,
+  };
+  await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId: before.id, details: facts });
+  if (webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId: before.id, payload: facts });
+}
+
+/** New versions of both mapped secrets with the slot's username and current password, and their audit event. */
+async function publishPair(tx: Queryable, box: SecretBox, rotation: RotationRecord, ref: CredentialRef, actor: string, secrets: string[]): Promise<number> {
+  const password = await readCredential(tx, box, ref);
+  secrets.push(password);
+  const { parameters, secretsMapping, folder } = rotation.config;
+  const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
+  // Username and password change together, in the caller's one transaction (I4).
+  await writeSecretVersion(tx, box, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
+  const secretVersion = await writeSecretVersion(tx, box, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
+  await recordAudit(tx, {
+    actor,
+    action: 'rotation.published',
+    projectId: rotation.projectId,
+    rotationId: ref.rotationId,
+    details: { slot: ref.slot, generation: ref.generation, secretVersion },
+  });
+  return secretVersion;
 }
 
 export interface StoreActivityOptions {
@@ -28,6 +71,8 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
   RotationActivities,
   'stagePassword' | 'publish' | 'recordState' | 'saveConfig' | 'removeRotation'
 > {
+  const recordStateIn = (tx: Queryable, before: RotationRecord, state: RotationState) => saveStateWithEvent(tx, before, state, options.webhooks);
+
   return {
     async stagePassword(ref) {
       return guarded(async () => {
@@ -38,27 +83,15 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
       });
     },
 
-    async publish({ activate, actor, ...ref }) {
+    async publish({ activate, actor, state, ...ref }) {
       return guarded(async (secrets) => {
         return withTransaction(db.pool, async (tx) => {
           const rotation = await getRotation(tx, ref.rotationId, true);
           if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
-          const changed = await promoteCredential(tx, ref);
-          if (!changed || !activate) return { secretVersion: null };
-          const password = await readCredential(tx, db.box, ref);
-          secrets.push(password);
-          const { parameters, secretsMapping, folder } = rotation.config;
-          const username = ref.slot === 0 ? parameters.username1 : parameters.username2;
-          // Username and password change together, in this one transaction (I4).
-          await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.username, value: username, rotationId: ref.rotationId });
-          const secretVersion = await writeSecretVersion(tx, db.box, { folderId: folder.id, key: secretsMapping.password, value: password, rotationId: ref.rotationId });
-          await recordAudit(tx, {
-            actor,
-            action: 'rotation.published',
-            projectId: rotation.projectId,
-            rotationId: ref.rotationId,
-            details: { slot: ref.slot, generation: ref.generation, secretVersion },
-          });
+          const secretVersion = (await promoteCredential(tx, ref)) && activate ? await publishPair(tx, db.box, rotation, ref, actor, secrets) : null;
+          // Also on a retry after a commit whose result was lost: the workflow's state (the source of truth) wins,
+          // and its event is not announced twice (rotationEvent compares with the stored state).
+          if (state) await recordStateIn(tx, rotation, state);
           return { secretVersion };
         });
       });
@@ -68,22 +101,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
       return guarded(async () =>
         withTransaction(db.pool, async (tx) => {
           const before = await getRotation(tx, rotationId, true);
-          if (!before) return; // removed meanwhile
-          await saveRotationState(tx, rotationId, state);
-          const event = rotationEvent(before.state, state);
-          if (!event) return;
-          const facts = {
-            rotationId,
-            projectId: before.projectId,
-            name: before.name,
-            rotationStatus: state.rotationStatus,
-            lastRotationMessage: state.lastRotationMessage, // redacted by the workflow
-            lastRotationAttemptedAt: state.lastRotationAttemptedAt,
-            activeIndex: state.activeIndex,
-            nextRotationAt: state.nextRotationAt,
-          };
-          await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId, details: facts });
-          if (options.webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId, payload: facts });
+          if (before) await recordStateIn(tx, before, state); // else removed meanwhile
         }),
       );
     },

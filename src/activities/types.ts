@@ -25,9 +25,12 @@ export interface RotationActivities {
   applyPassword(ref: CredentialRef): Promise<void>;
   /** Logs in as the slot's role with the staged password and runs SELECT 1. */
   verifyLogin(ref: CredentialRef): Promise<void>;
-  /** Staged → current for the slot; with activate, new versions of both mapped secrets. One transaction. Idempotent. */
-  publish(input: CredentialRef & { activate: boolean; actor: string }): Promise<{ secretVersion: number | null }>;
-  /** Mirrors workflow state into the control database for listings. */
+  /**
+   * Staged → current for the slot; with activate, new versions of both mapped secrets; with state, the
+   * rotation's state after this step (as recordState). One transaction. Idempotent.
+   */
+  publish(input: CredentialRef & { activate: boolean; actor: string; state?: RotationState }): Promise<{ secretVersion: number | null }>;
+  /** Mirrors workflow state into the control database for listings (with the failed/recovered audit event and webhook). */
   recordState(input: { rotationId: string; state: RotationState }): Promise<void>;
   /** Applies and stores a config patch the workflow's validator accepted (renaming the mapped secrets); returns the new config. */
   saveConfig(input: { rotationId: string; patch: UpdateRotationPatch; actor: string }): Promise<RotationConfig>;

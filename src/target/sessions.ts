@@ -25,6 +25,11 @@ class Slots {
     return this.used === 0 && this.waiting.length === 0;
   }
 
+  /** An acquire now would wait. */
+  get full(): boolean {
+    return this.used >= this.capacity;
+  }
+
   async acquire(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     if (this.used < this.capacity) {
@@ -53,6 +58,19 @@ class Slots {
   }
 }
 
+/** A caller that had to wait for a slot of `cluster` (clusterKeyOf): how long, and whether it got the slot or gave up. */
+export interface SlotWait {
+  cluster: string;
+  waitedMs: number;
+  acquired: boolean;
+}
+
+/** Waits for a slot since this process started: a figure to log now and export as a metric later. */
+export interface SlotWaitTotals {
+  waits: number;
+  waitedMs: number;
+}
+
 export interface TargetLogin {
   user: string;
   password: string;
@@ -64,12 +82,17 @@ export interface TargetLogin {
  * and is closed before its slot is handed on: an idle pooled connection would keep a slot that another
  * connection record to the same cluster needs, and opening one (~15 ms with SCRAM on a local server) is small
  * next to a rotation step.
- * Waiting for a slot is not a failure; the caller's signal (its activity's timeout) bounds the wait.
+ * Waiting for a slot is not a failure; the caller's signal (its activity's timeout) bounds the wait. Every wait
+ * is counted in `waitTotals` and reported to `onWait` (the worker logs it).
  */
 export class TargetSessions {
   private readonly clusters = new Map<string, Slots>();
+  readonly waitTotals: SlotWaitTotals = { waits: 0, waitedMs: 0 };
 
-  constructor(readonly limits: TargetLimits) {}
+  constructor(
+    readonly limits: TargetLimits,
+    private readonly onWait: (wait: SlotWait) => void = () => {},
+  ) {}
 
   async run<T>(c: TargetConnection, login: TargetLogin, work: (client: pg.Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const key = clusterKeyOf(c);
@@ -78,12 +101,15 @@ export class TargetSessions {
       slots = new Slots(this.limits.poolMax);
       this.clusters.set(key, slots);
     }
+    const waitingSince = slots.full ? performance.now() : null;
     try {
       await slots.acquire(signal);
     } catch (err) {
+      if (waitingSince !== null) this.waited(key, waitingSince, false);
       if (slots.unused) this.clusters.delete(key);
       throw err;
     }
+    if (waitingSince !== null) this.waited(key, waitingSince, true);
     try {
       const client = new pg.Client(clientConfig(c, login.user, login.password, this.limits));
       client.on('error', () => {}); // the server going away mid-work surfaces as the query's error
@@ -97,5 +123,12 @@ export class TargetSessions {
       slots.release();
       if (slots.unused) this.clusters.delete(key);
     }
+  }
+
+  private waited(cluster: string, since: number, acquired: boolean): void {
+    const waitedMs = Math.round(performance.now() - since);
+    this.waitTotals.waits += 1;
+    this.waitTotals.waitedMs += waitedMs;
+    this.onWait({ cluster, waitedMs, acquired });
   }
 }

@@ -5,7 +5,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -39,6 +38,12 @@ export * from './rotation-messages.js';
 
 const NON_RETRYABLE = [FailureType.ConfigurationError];
 const QUIET_BEFORE_NEW_RUN_MS = 5_000;
+/**
+ * A run continues as new once its history is this long (~12 events per rotation, so every ~15 rotations), not
+ * after every rotation: a new run costs ~10 events and two workflow tasks, and a worker replays a run's history
+ * whenever the workflow is not in its cache, so runs stay short, but not one per rotation.
+ */
+export const MAX_RUN_EVENTS = 200;
 /** The actor of rotations nobody asked for (the schedule, issue on create). */
 const SCHEDULE_ACTOR = 'rotation';
 /** The actor of a message sent without one (straight from a Temporal client). */
@@ -74,9 +79,6 @@ const targetDatabase = withStepNames(
 // because of a database blip, so these retry until they succeed (or hit a configuration error).
 const controlRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE };
 const controlDatabase = withStepNames(proxyLocalActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: controlRetry }));
-
-/** The control database's copy of the state, for listings: a regular activity, so that answering a caller never waits for it. */
-const listingCopy = proxyActivities<RotationActivities>({ startToCloseTimeout: '30s', retry: controlRetry });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -149,7 +151,6 @@ class Rotation {
   private readonly ledger = new RotationLedger();
   /** Bumped whenever nextRotationAt moves outside the main loop, so that it recomputes its timer. */
   private scheduleVersion = 0;
-  private rotatedThisRun = false;
 
   private readonly rotationId: string;
 
@@ -240,7 +241,7 @@ class Rotation {
       }
       this.touch();
       this.scheduleVersion += 1;
-      await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
+      await controlDatabase.recordState({ rotationId: this.rotationId, state: this.state });
       return this.view();
     });
   }
@@ -281,9 +282,10 @@ class Rotation {
       const seen = this.scheduleVersion;
       const now = Date.now();
       const dueIn = this.state.nextRotationAt === null ? Infinity : Math.max(0, Date.parse(this.state.nextRotationAt) - now);
-      // After a rotation the run continues as new, so history stays bounded however long the rotation lives;
-      // but only after a quiet moment, so that a message sent right after a rotation is not caught by the switch.
-      const newRunWanted = this.rotatedThisRun || workflowInfo().continueAsNewSuggested;
+      // A long run continues as new, so history stays bounded however long the rotation lives; but only after a
+      // quiet moment, so that a message sent right after a rotation is not caught by the switch.
+      const { historyLength, continueAsNewSuggested } = workflowInfo();
+      const newRunWanted = continueAsNewSuggested || historyLength >= MAX_RUN_EVENTS;
       const timeout = Math.min(dueIn, newRunWanted ? QUIET_BEFORE_NEW_RUN_MS : Infinity);
       const wake = () => this.phase === 'deleted' || this.ledger.requested !== null || this.scheduleVersion !== seen;
       const woke = timeout === Infinity ? await condition(wake).then(() => true) : await condition(wake, timeout);
@@ -324,12 +326,10 @@ class Rotation {
           throw err;
         }
         await this.giveSlotNewPassword(1, false, SCHEDULE_ACTOR);
-        await this.giveSlotNewPassword(0, true, SCHEDULE_ACTOR);
-        return 0;
+        await this.giveSlotNewPassword(0, true, SCHEDULE_ACTOR, () => ({ activeIndex: 0 }));
       }),
     );
     if (failureMessage === null) {
-      await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
       this.phase = 'issued';
       return;
     }
@@ -342,12 +342,13 @@ class Rotation {
   private async scheduledOrManualRotation(actor: string, dueAt?: string): Promise<void> {
     if (this.phase === 'deleted' || this.state.activeIndex === null) return;
     const slot = otherSlot(this.state.activeIndex);
-    await this.numbered(async () => {
-      await this.giveSlotNewPassword(slot, true, actor);
-      this.state.inactiveRetiredAt = iso(Date.now()); // the pair published before is the inactive one from now on
-      this.state.lastScheduledFor = dueAt ?? null;
-      return slot;
-    });
+    await this.numbered(() =>
+      this.giveSlotNewPassword(slot, true, actor, (publishedAt) => ({
+        activeIndex: slot,
+        inactiveRetiredAt: publishedAt, // the pair published before is the inactive one from now on
+        lastScheduledFor: dueAt ?? null,
+      })),
+    );
   }
 
   /**
@@ -370,9 +371,8 @@ class Rotation {
         this.state.lastRotatedAt = iso(Date.now());
         this.state.lastScheduledFor = null;
         this.state.inactiveRetiredAt = this.state.lastRotatedAt;
-        await this.giveSlotNewPassword(second, false, actor);
-        this.state.inactiveRetiredAt = null; // the second slot's new password was never published
-        return first;
+        // The second slot's new password is never published, so nobody depends on it.
+        await this.giveSlotNewPassword(second, false, actor, () => ({ activeIndex: first, inactiveRetiredAt: null }));
       },
       () =>
         firstDone
@@ -383,50 +383,74 @@ class Rotation {
   }
 
   /** One numbered rotation (manual callers join by number); the caller holds the lock. */
-  private async numbered(work: () => Promise<Slot>, context?: () => string): Promise<string | null> {
+  private async numbered(work: () => Promise<void>, context?: () => string): Promise<string | null> {
     const number = this.ledger.begin();
     const failureMessage = await this.attempt(work, context);
-    // Callers waiting on this rotation are answered from workflow state (the source of truth) right away;
-    // the control database's copy for listings follows.
+    // Callers waiting on this rotation are answered from workflow state (the source of truth). A success was
+    // recorded for listings by its publish; a failure has no publish to carry it.
     this.ledger.end(number, failureMessage);
-    await listingCopy.recordState({ rotationId: this.rotationId, state: this.state });
-    this.rotatedThisRun = true;
+    if (failureMessage !== null) await controlDatabase.recordState({ rotationId: this.rotationId, state: this.state });
     return failureMessage;
   }
 
-  /** Runs `work` as one attempt and records its outcome; `context` may prefix a failure with what was done before it. */
-  private async attempt(work: () => Promise<Slot>, context: () => string = () => ''): Promise<string | null> {
+  /**
+   * Runs `work` as one attempt; `context` may prefix a failure with what was done before it. A success ends
+   * with a publish that carries the state after it (giveSlotNewPassword with `outcome`); a failure is set here.
+   */
+  private async attempt(work: () => Promise<void>, context: () => string = () => ''): Promise<string | null> {
     const { state } = this;
     state.rotationInProgress = true;
     state.lastRotationAttemptedAt = iso(Date.now());
-    let failureMessage: string | null = null;
     try {
-      state.activeIndex = await work();
-      state.rotationStatus = 'success';
-      state.lastRotatedAt = iso(Date.now());
-      state.lastFailedAt = null;
-      state.lastRotationMessage = null;
+      await work();
+      return null;
     } catch (err) {
       if (isCancellation(err)) throw err;
-      failureMessage = redact(context() + describeFailure(err));
-      state.rotationStatus = 'failed';
-      state.lastFailedAt = iso(Date.now());
-      state.lastRotationMessage = failureMessage;
+      const failureMessage = redact(context() + describeFailure(err));
+      Object.assign(state, {
+        rotationStatus: 'failed',
+        lastFailedAt: iso(Date.now()),
+        lastRotationMessage: failureMessage,
+        rotationInProgress: false,
+        lastRotationJobId: workflowInfo().runId,
+      });
+      this.touch();
+      return failureMessage;
     }
-    state.rotationInProgress = false;
-    state.lastRotationJobId = workflowInfo().runId;
-    this.touch();
-    return failureMessage;
   }
 
-  /** The rotation steps for one slot: stage → apply → verify → publish. */
-  private async giveSlotNewPassword(slot: Slot, activate: boolean, actor: string): Promise<void> {
+  /**
+   * The rotation steps for one slot: stage → apply → verify → publish. `outcome`: this is the attempt's last
+   * step, and its success makes these changes (given the instant of the publish); the publish then records the
+   * resulting state for listings in its own transaction (no separate write, no extra workflow task).
+   */
+  private async giveSlotNewPassword(slot: Slot, activate: boolean, actor: string, outcome?: (publishedAt: string) => Partial<RotationState>): Promise<void> {
     this.state.generation += 1;
     const ref = { rotationId: this.rotationId, slot, generation: this.state.generation };
     await targetDatabase.stagePassword(ref);
     await targetDatabase.applyPassword(ref);
     await targetDatabase.verifyLogin(ref);
-    await controlDatabase.publish({ ...ref, activate, actor });
+    const publishedAt = iso(Date.now());
+    const after = outcome && this.succeeded(publishedAt, outcome(publishedAt));
+    await controlDatabase.publish({ ...ref, activate, actor, ...(after ? { state: after } : {}) });
+    if (after) {
+      Object.assign(this.state, after);
+      this.showState();
+    }
+  }
+
+  /** The state once the running attempt has succeeded at `at` with `changes`. */
+  private succeeded(at: string, changes: Partial<RotationState>): RotationState {
+    return this.rescheduled({
+      ...this.state,
+      rotationStatus: 'success',
+      lastRotatedAt: at,
+      lastFailedAt: null,
+      lastRotationMessage: null,
+      rotationInProgress: false,
+      lastRotationJobId: workflowInfo().runId,
+      ...changes,
+    });
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------
@@ -470,9 +494,14 @@ class Rotation {
     );
   }
 
-  /** A scheduled rotation counts from when it was due, not from the moment it finished (see lastScheduledFor). */
   private touch(): void {
-    const { config, state } = this;
+    Object.assign(this.state, this.rescheduled(this.state));
+    this.showState();
+  }
+
+  /** `state` with updatedAt and nextRotationAt for now. A scheduled rotation counts from when it was due, not from the moment it finished (see lastScheduledFor). */
+  private rescheduled(state: RotationState): RotationState {
+    const { config } = this;
     const base = state.lastScheduledFor ?? state.lastRotatedAt;
     const next = computeNextRotationAt({
       isAutoRotationEnabled: config.isAutoRotationEnabled,
@@ -482,20 +511,29 @@ class Rotation {
       createdAt: Date.parse(config.createdAt),
       lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,
     });
-    state.updatedAt = iso(Date.now());
-    state.nextRotationAt = next === null ? null : iso(next);
+    return { ...state, updatedAt: iso(Date.now()), nextRotationAt: next === null ? null : iso(next) };
+  }
+
+  /** The state where the Temporal UI shows it: the run's details and the search attributes. */
+  private showState(): void {
     this.publishSearchAttributes();
     setCurrentDetails(this.details());
   }
 
-  /** Only where the starter set the project attribute, which it does only when the namespace has them registered. */
+  /**
+   * Only where the starter set the project attribute, which it does only when the namespace has them registered;
+   * and only the attributes whose value changed (each upsert is a history event).
+   */
   private publishSearchAttributes(): void {
     const { projectId, status, nextAt } = rotationSearchAttributes;
-    if (workflowInfo().typedSearchAttributes.get(projectId) === undefined) return;
-    upsertSearchAttributes([
-      { key: status, value: this.state.rotationStatus },
-      { key: nextAt, value: this.state.nextRotationAt ? new Date(this.state.nextRotationAt) : null },
-    ]);
+    const current = workflowInfo().typedSearchAttributes;
+    if (current.get(projectId) === undefined) return;
+    const nextRotationAt = this.state.nextRotationAt ? new Date(this.state.nextRotationAt) : null;
+    const changes = [
+      ...(current.get(status) === this.state.rotationStatus ? [] : [{ key: status, value: this.state.rotationStatus }]),
+      ...((current.get(nextAt)?.getTime() ?? null) === (nextRotationAt?.getTime() ?? null) ? [] : [{ key: nextAt, value: nextRotationAt }]),
+    ];
+    if (changes.length > 0) upsertSearchAttributes(changes);
   }
 
   /** What the Temporal UI shows for this run (the start's static summary is not carried over continue-as-new). */

@@ -16,6 +16,7 @@ export class FakeTarget {
   preflightFailure: string | null = null;
   /** Makes applyPassword take this long, so that a test can act while a rotation runs. */
   applyDelayMs = 0;
+  /** The states recorded for listings (by publish or recordState), in order. */
   states: RotationState[] = [];
   removed: { deleteSecrets: boolean; reason: string }[] = [];
   revoked = 0;
@@ -42,11 +43,15 @@ export class FakeTarget {
         }
       },
       verifyLogin: async (ref) => void this.calls.push({ name: 'verifyLogin', ref }),
-      publish: async ({ activate, actor: _actor, ...ref }) => {
+      publish: async ({ activate, actor: _actor, state, ...ref }) => {
         this.calls.push({ name: 'publish', ref, activate });
+        if (state) this.states.push(structuredClone(state));
         return { secretVersion: activate ? this.published().length : null };
       },
-      recordState: async ({ state }) => void this.states.push(structuredClone(state)),
+      recordState: async ({ state }) => {
+        this.calls.push({ name: 'recordState' });
+        this.states.push(structuredClone(state));
+      },
       saveConfig: async ({ patch }) => {
         this.config = applyConfigPatch(this.config, patch, new Date().toISOString());
         return this.config;

@@ -7,6 +7,7 @@ import {
   deleteUpdate,
   getRotationQuery,
   issuedUpdate,
+  MAX_RUN_EVENTS,
   postgresCredentialsRotation,
   rotateNowSignal,
   rotateUpdate,
@@ -132,6 +133,23 @@ describe('schedule', () => {
     expect(manual.nextRotationAt).toBe(new Date(nextAt(Date.parse(manual.lastRotatedAt!) + DAY_MS, 0, 0)).toISOString());
   });
 
+  it('a scheduled rotation costs one workflow task and ten history events, in the same run', async () => {
+    const handle = await start({ rotationInterval: 1 });
+    const issued = await handle.executeUpdate(issuedUpdate);
+    const { runId } = await handle.describe();
+    const before = (await handle.fetchHistory()).events!;
+    const firstDue = nextAt(Date.parse(issued.lastRotatedAt!) + DAY_MS, 0, 0);
+    await env.sleep(firstDue + 2 * DAY_MS + HOUR_MS - (await currentTime()));
+    expect(target.published()).toHaveLength(1 + 3);
+    const after = (await handle.fetchHistory()).events!;
+    expect((await handle.describe()).runId).toBe(runId);
+    const tasks = (events: typeof after) => events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    // Timer fired, one workflow task (3 events), four step markers, the next timer (and, where the namespace has
+    // them, the next-rotation search attribute).
+    expect((after.length - before.length) / 3).toBeLessThanOrEqual(10);
+    expect((tasks(after) - tasks(before)) / 3).toBe(1);
+  });
+
   it('pause stops it; resume recomputes nextRotationAt from the last rotation', async () => {
     const handle = await start({ rotationInterval: 2 });
     const issued = await handle.executeUpdate(issuedUpdate);
@@ -197,16 +215,52 @@ describe('manual rotation and messages', () => {
     expect(target.published()).toHaveLength(4);
   });
 
-  it('rotateNow signal rotates, and the rotation continues as new with its state', async () => {
+  it('rotateNow signal rotates; the run continues as new with its state only once its history is long', async () => {
     const handle = await start();
     const issued = await handle.executeUpdate(issuedUpdate);
     const firstRun = (await handle.describe()).runId;
     await handle.signal(rotateNowSignal);
-    await env.sleep(10_000); // continue-as-new waits for 5 s without messages
+    await env.sleep(10_000); // longer than the quiet moment before a new run
+    expect((await handle.query(getRotationQuery)).activeIndex).toBe(1);
+    expect((await handle.describe()).runId).toBe(firstRun); // one rotation does not start a new run
+
+    let rotations = 1;
+    while ((await handle.describe()).historyLength < MAX_RUN_EVENTS) {
+      await handle.executeUpdate(rotateUpdate, { args: [{}] });
+      rotations += 1;
+    }
+    // The workflow sees its history's length when it next wakes up: here, for one more rotation.
+    await handle.executeUpdate(rotateUpdate, { args: [{}] });
+    rotations += 1;
+    expect((await handle.describe()).runId).toBe(firstRun);
+    await env.sleep(10_000);
     const view = await handle.query(getRotationQuery);
-    expect(view.activeIndex).toBe(1);
-    expect(view.createdAt).toBe(issued.createdAt);
     expect((await handle.describe()).runId).not.toBe(firstRun);
+    expect(view.activeIndex).toBe(rotations % 2);
+    expect(view.createdAt).toBe(issued.createdAt);
+    expect(target.published()).toHaveLength(1 + rotations);
+    // The state carried over: the next rotation uses the next generation.
+    const next = await handle.executeUpdate(rotateUpdate, { args: [{}] });
+    expect(next.activeIndex).toBe((rotations + 1) % 2);
+    expect(target.published().at(-1)!.generation).toBe(2 + rotations + 1);
+  });
+
+  it('the listing copy of the state is written by the publish that ends a rotation, and by recordState after a failure', async () => {
+    const handle = await start();
+    const issued = await handle.executeUpdate(issuedUpdate);
+    expect(target.states).toHaveLength(1);
+    expect(target.states[0]).toMatchObject({ activeIndex: 0, rotationStatus: 'success', rotationInProgress: false, nextRotationAt: issued.nextRotationAt });
+    expect(target.calls.map((c) => c.name)).not.toContain('recordState');
+
+    const rotated = await handle.executeUpdate(rotateUpdate, { args: [{}] });
+    expect(target.states).toHaveLength(2);
+    expect(target.states[1]).toMatchObject({ activeIndex: 1, generation: 3, lastRotatedAt: rotated.lastRotatedAt, nextRotationAt: rotated.nextRotationAt });
+
+    target.applyFailure = 'permission denied to alter role';
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch(() => {});
+    expect(target.states).toHaveLength(3);
+    expect(target.states[2]).toMatchObject({ activeIndex: 1, rotationStatus: 'failed', rotationInProgress: false });
+    expect(target.states[2]!.lastRotationMessage).toContain('permission denied to alter role');
   });
 
   it('a failed manual rotation is reported to the caller, and the mapped slot stays', async () => {

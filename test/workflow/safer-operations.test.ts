@@ -88,7 +88,6 @@ describe('minimum overlap (rotate update validator)', () => {
     const first = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(first.activeIndex).toBe(1);
     expect(first.minimumOverlapSeconds).toBe(3600);
-    await env.sleep(10_000); // the run continues as new after its quiet period: a fresh history to inspect
     const before = await handle.query(getRotationQuery);
     const calls = target.calls.length;
     const snapshots = target.states.length;
