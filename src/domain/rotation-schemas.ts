@@ -129,7 +129,11 @@ export const rotationWindowMinutesSchema = z
   .number(typeError(`an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)`))
   .int({ error: `must be an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)` })
   .min(0, { error: `must be an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)` })
-  .max(MAX_ROTATION_WINDOW_MINUTES, { error: `must be at most ${MAX_ROTATION_WINDOW_MINUTES} minutes (24 hours)` });
+  .max(MAX_ROTATION_WINDOW_MINUTES, { error: `must be at most ${MAX_ROTATION_WINDOW_MINUTES} minutes (24 hours)` })
+  .describe(
+    'automatic rotations come this many minutes after rotateAtUtc at most, at an offset fixed per rotation (from its id); ' +
+      'nextRotationAt is the real instant. 0: exactly at rotateAtUtc',
+  );
 
 // ---------------------------------------------------------------------------------------------------------
 // Minimum overlap
