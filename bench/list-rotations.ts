@@ -118,9 +118,11 @@ async function main(): Promise<void> {
         const id = randomUUID();
         await insertRotation(tx, id, cfg);
         const next = computeNextRotationAt({
+          rotationId: id,
           isAutoRotationEnabled: true,
           rotationInterval: cfg.rotationInterval,
           rotateAtUtc: cfg.rotateAtUtc,
+          rotationWindowMinutes: cfg.rotationWindowMinutes,
           lastRotatedAt: Date.parse(lastRotatedAt),
           createdAt: Date.parse(cfg.createdAt),
           lastFailedAt: null,

@@ -3,6 +3,7 @@
  */
 import type { AuditRow } from '../store/audit.js';
 import type { RotationView } from '../domain/rotation-types.js';
+import { dueTimeOfDayMs } from '../domain/schedule.js';
 import type { RotationCheck } from '../service/rotation-check.js';
 import type { CreatedToken, TokenView } from '../service/tokens.js';
 import type { TargetConnection } from '../store/connections.js';
@@ -49,6 +50,14 @@ export function formatRotateAt(at: { hours: number; minutes: number }): string {
   return `${pad2(at.hours)}:${pad2(at.minutes)} UTC`;
 }
 
+/** The window and, inside it, this rotation's own time of day (the time its automatic rotations come at). */
+function formatWindow(v: RotationView): string {
+  if (v.rotationWindowMinutes === 0) return 'none';
+  const s = Math.floor(dueTimeOfDayMs({ rotationId: v.id, ...v }) / 1000);
+  const own = `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)} UTC`;
+  return `${v.rotationWindowMinutes} min after ${formatRotateAt(v.rotateAtUtc)}; this rotation at ${own}`;
+}
+
 function activeRole(v: RotationView): string {
   if (v.activeIndex === null) return '- (not issued yet)';
   const role = v.activeIndex === 0 ? v.parameters.username1 : v.parameters.username2;
@@ -70,6 +79,7 @@ export function formatRotation(v: RotationView): string {
     ['secrets', `${v.secretsMapping.username} (username), ${v.secretsMapping.password} (password)`],
     ['auto-rotation', v.isAutoRotationEnabled ? 'enabled' : 'paused'],
     ['interval', `${v.rotationInterval} day${v.rotationInterval === 1 ? '' : 's'} at ${formatRotateAt(v.rotateAtUtc)}`],
+    ['rotation window', formatWindow(v)],
     ['status', v.rotationInProgress ? `${v.rotationStatus} (rotation in progress)` : v.rotationStatus],
     ['last rotated at', v.lastRotatedAt],
     ['last attempt at', v.lastRotationAttemptedAt],

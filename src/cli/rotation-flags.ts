@@ -53,6 +53,13 @@ export const ROTATION_FLAGS: readonly RotationFlag[] = [
     parse: parseRotateAt,
   },
   {
+    spec: '--rotation-window <minutes>',
+    field: 'rotationWindowMinutes',
+    description:
+      'rotationWindowMinutes: automatic rotations fall up to this many minutes after --rotate-at, at an offset fixed per rotation, so rotations sharing a time do not all start at once (0–1440, default 0: exactly at --rotate-at)',
+    parse: asNumber,
+  },
+  {
     spec: '--auto',
     field: 'isAutoRotationEnabled',
     description: 'enable automatic rotation (isAutoRotationEnabled, the default)',

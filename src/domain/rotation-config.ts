@@ -20,6 +20,7 @@ export function newRotationConfig(
     parameters: input.parameters,
     secretsMapping: input.secretsMapping,
     minimumOverlapSeconds: input.minimumOverlapSeconds,
+    rotationWindowMinutes: input.rotationWindowMinutes,
     createdAt: refs.now,
     updatedAt: refs.now,
   };
@@ -39,6 +40,7 @@ export interface ConfigChangeProblem {
  *   username would publish a password that was never set on the new role.
  * - minimumOverlapSeconds ≤ rotationInterval once merged (the field blamed is the one the patch changes;
  *   minimumOverlapSeconds when it changes both).
+ * rotationWindowMinutes needs no rule against the interval: its cap (24 h) is the shortest interval (1 day).
  */
 export function configChangeProblem(config: RotationConfig, patch: UpdateRotationPatch): ConfigChangeProblem | null {
   for (const key of ['username1', 'username2'] as const) {
@@ -68,6 +70,7 @@ export function applyConfigPatch(config: RotationConfig, patch: UpdateRotationPa
     parameters: patch.parameters ?? config.parameters,
     secretsMapping: patch.secretsMapping ?? config.secretsMapping,
     minimumOverlapSeconds: patch.minimumOverlapSeconds ?? config.minimumOverlapSeconds,
+    rotationWindowMinutes: patch.rotationWindowMinutes ?? config.rotationWindowMinutes,
     updatedAt: now,
   };
 }

@@ -114,6 +114,28 @@ export const rotationIntervalSchema = z
   .max(DAY_LIMIT, { error: `must be at most ${DAY_LIMIT} days (ten years)` });
 
 // ---------------------------------------------------------------------------------------------------------
+// Rotation window
+
+/** 24 h. Also at most the shortest rotationInterval (1 day), so a window never reaches the next due instant. */
+export const MAX_ROTATION_WINDOW_MINUTES = 1440;
+
+/**
+ * Minutes after rotateAtUtc within which this rotation's automatic rotations fall, at an offset fixed per
+ * rotation (derived from its id; see schedule.ts), so that rotations sharing a rotate-at time do not all hit
+ * their targets at once. 0 (the default, as in Infisical): exactly at rotateAtUtc. At most 24 h: the offset
+ * shifts the rotation's time of day (wrapping past midnight), and a longer window would fold onto itself.
+ */
+export const rotationWindowMinutesSchema = z
+  .number(typeError(`an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)`))
+  .int({ error: `must be an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)` })
+  .min(0, { error: `must be an integer number of minutes from 0 to ${MAX_ROTATION_WINDOW_MINUTES} (24 hours)` })
+  .max(MAX_ROTATION_WINDOW_MINUTES, { error: `must be at most ${MAX_ROTATION_WINDOW_MINUTES} minutes (24 hours)` })
+  .describe(
+    'automatic rotations come this many minutes after rotateAtUtc at most, at an offset fixed per rotation (from its id); ' +
+      'nextRotationAt is the real instant. 0: exactly at rotateAtUtc',
+  );
+
+// ---------------------------------------------------------------------------------------------------------
 // Minimum overlap
 
 export const DAY_SECONDS = 86_400;
@@ -531,6 +553,7 @@ export const createRotationSchema = z
       parameters: rotationParametersSchema,
       secretsMapping: secretsMappingSchema,
       minimumOverlapSeconds: minimumOverlapSecondsSchema.default(0),
+      rotationWindowMinutes: rotationWindowMinutesSchema.default(0),
     },
     typeError('a JSON object'),
   )
@@ -548,6 +571,7 @@ const UPDATABLE = [
   'parameters',
   'secretsMapping',
   'minimumOverlapSeconds',
+  'rotationWindowMinutes',
 ] as const;
 
 /** A patch: only the fields given change (no defaults are filled in); at least one field. */
@@ -562,6 +586,7 @@ export const updateRotationSchema = z
       parameters: rotationParametersSchema.optional(),
       secretsMapping: secretsMappingSchema.optional(),
       minimumOverlapSeconds: minimumOverlapSecondsSchema.optional(),
+      rotationWindowMinutes: rotationWindowMinutesSchema.optional(),
     },
     typeError('a JSON object'),
   )

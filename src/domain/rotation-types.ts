@@ -18,6 +18,8 @@ export interface RotationConfig {
   secretsMapping: SecretsMapping;
   /** 0 = no minimum. */
   minimumOverlapSeconds: number;
+  /** 0 = exactly at rotateAtUtc. */
+  rotationWindowMinutes: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -73,7 +75,10 @@ export function initialRotationState(updatedAt: string): RotationState {
 const slotSchema = z.union([z.literal(0), z.literal(1)]);
 const iso = z.string();
 
-/** A PostgreSQL credentials rotation as the API answers it: Infisical's shape, plus `rotationInProgress` and `minimumOverlapSeconds`. */
+/**
+ * A PostgreSQL credentials rotation as the API answers it: Infisical's shape, plus `rotationInProgress`,
+ * `minimumOverlapSeconds` and `rotationWindowMinutes`.
+ */
 export const rotationViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -102,6 +107,8 @@ export const rotationViewSchema = z.object({
   parameters: rotationParametersSchema,
   /** Not in Infisical: a manual rotation is refused (unless forced) while the credential it overwrites is younger. */
   minimumOverlapSeconds: z.number().int(),
+  /** Not in Infisical: automatic rotations fall this many minutes after rotateAtUtc at most; nextRotationAt is the real instant. */
+  rotationWindowMinutes: z.number().int(),
 });
 export type RotationView = z.output<typeof rotationViewSchema>;
 
@@ -166,5 +173,6 @@ export function toRotationView(id: string, config: RotationConfig, state: Rotati
     type: 'postgres-credentials',
     parameters: config.parameters,
     minimumOverlapSeconds: config.minimumOverlapSeconds,
+    rotationWindowMinutes: config.rotationWindowMinutes,
   };
 }

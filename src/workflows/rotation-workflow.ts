@@ -504,9 +504,11 @@ class Rotation {
     const { config } = this;
     const base = state.lastScheduledFor ?? state.lastRotatedAt;
     const next = computeNextRotationAt({
+      rotationId: this.rotationId,
       isAutoRotationEnabled: config.isAutoRotationEnabled,
       rotationInterval: config.rotationInterval,
       rotateAtUtc: config.rotateAtUtc,
+      rotationWindowMinutes: config.rotationWindowMinutes,
       lastRotatedAt: base === null ? null : Date.parse(base),
       createdAt: Date.parse(config.createdAt),
       lastFailedAt: state.lastFailedAt ? Date.parse(state.lastFailedAt) : null,

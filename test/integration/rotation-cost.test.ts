@@ -51,7 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cost of a rotation in Temporal', () => {
   it('a manual rotation takes one workflow task and at most 12 history events (run changes included)', async () => {
-    const created = await createRotation(stack.ctx, target.rotationBody(), 'test');
+    const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
     const workflowId = rotationWorkflowId(created.id);
     const firstRunId = (await stack.ctx.temporal.workflow.getHandle(workflowId).describe()).runId;
     const issued = await eventsFrom(workflowId, firstRunId);

@@ -41,7 +41,7 @@ describe('worker sizing', () => {
     const created = await peakCached(worker, async () => {
       for (let i = 0; i < ROTATIONS; i++) {
         const target = await stack.newTarget(`size${i}`);
-        ids.push((await createRotation(stack.ctx, target.rotationBody(), 'test')).id);
+        ids.push((await createRotation(stack.ctx, target.rotationInput(), 'test')).id);
       }
     });
     expect(created).toBeGreaterThan(0);

@@ -77,6 +77,7 @@ export function sampleConfig(overrides: Partial<RotationConfig> = {}): RotationC
     parameters: { username1: 'app_user_1', username2: 'app_user_2', rotationStatementPassword: 'verifier' },
     secretsMapping: { username: 'POSTGRES_DB_USERNAME', password: 'POSTGRES_DB_PASSWORD' },
     minimumOverlapSeconds: 0,
+    rotationWindowMinutes: 0,
     createdAt: now,
     updatedAt: now,
     ...overrides,

@@ -11,6 +11,7 @@ import { connectionBodyFromFlags, passwordFromStdin } from '../../src/cli/comman
 import { CliError, errorReport, formatErrorHuman, formatErrorJson } from '../../src/cli/errors.js';
 import { numberOrRaw } from '../../src/cli/flags.js';
 import { formatRotation, formatRotationTable, formatTable, printable } from '../../src/cli/output.js';
+import { dueTimeOfDayMs } from '../../src/domain/schedule.js';
 import { runCli, wantsJson } from '../../src/cli/program.js';
 import {
   checkRotationFlags,
@@ -124,6 +125,8 @@ describe('flags → create body', () => {
     ['required counts > length', { passwordLength: '3', passwordSymbols: '3' }, 'parameters.passwordRequirements.required'],
     ['bad statement', { rotationStatement: 'ALTER ROLE {{username}}' }, 'parameters.rotationStatement'],
     ['secret name with /', { passwordSecret: 'A/B' }, 'secretsMapping.password'],
+    ['window over 24 h', { rotationWindow: '1441' }, 'rotationWindowMinutes'],
+    ['non-numeric window', { rotationWindow: '1h' }, 'rotationWindowMinutes'],
   ])('%s → error on %s', (_label, override, field) => {
     const fields = flagProblems({ ...seedFlags, ...override });
     expect(fields[0]).toBe(field);
@@ -138,6 +141,7 @@ describe('flags → create body', () => {
   it.each([
     ['rotateAtUtc.hours', '--rotate-at'],
     ['rotationInterval', '--interval'],
+    ['rotationWindowMinutes', '--rotation-window'],
     ['parameters.passwordRequirements.required', '--password-digits/--password-lowercase/--password-uppercase/--password-symbols'],
     ['secretsMapping', '--username-secret/--password-secret'],
     ['isAutoRotationEnabled', '--auto/--no-auto'],
@@ -184,6 +188,7 @@ describe('flags → update patch', () => {
   it.each<[string, RotationFlags, Record<string, unknown>, boolean]>([
     ['pause', { auto: false }, { isAutoRotationEnabled: false }, false],
     ['interval and time', { interval: '7', rotateAt: '03:30' }, { rotationInterval: 7, rotateAtUtc: { hours: 3, minutes: 30 } }, false],
+    ['rotation window', { rotationWindow: '90' }, { rotationWindowMinutes: 90 }, false],
     ['rename', { name: 'new-name', description: 'd' }, { name: 'new-name', description: 'd' }, false],
     [
       'one secret name, the other kept',
@@ -347,6 +352,7 @@ describe('output formatting', () => {
     type: 'postgres-credentials',
     parameters: { username1: 'u1', username2: 'u2', rotationStatementPassword: 'verifier' },
     minimumOverlapSeconds: 0,
+    rotationWindowMinutes: 0,
   };
 
   it('shows a rotation as key: value lines', () => {
@@ -355,8 +361,19 @@ describe('output formatting', () => {
     expect(text).toMatch(/^active index: +1 \(u2\)$/m);
     expect(text).toMatch(/^auto-rotation: +paused$/m);
     expect(text).toMatch(/^interval: +1 day at 03:05 UTC$/m);
+    expect(text).toMatch(/^rotation window: +none$/m);
     expect(text).toMatch(/^next rotation at: +-$/m);
     expect(text).toMatch(/^secret path: +\/app$/m);
+  });
+
+  it('shows the rotation window and the rotation’s own time inside it', () => {
+    const windowed = { ...view, id: '0f8fad5b-d9cb-469f-a165-70867728950e', rotationWindowMinutes: 60 };
+    const m = /^rotation window: +60 min after 03:05 UTC; this rotation at (\d\d):(\d\d):(\d\d) UTC$/m.exec(formatRotation(windowed));
+    expect(m).not.toBeNull();
+    const [h, min, s] = m!.slice(1).map(Number) as [number, number, number];
+    expect(((h * 60 + min) * 60 + s) * 1000).toBe(dueTimeOfDayMs({ rotationId: windowed.id, ...windowed }));
+    expect(h * 60 + min).toBeGreaterThanOrEqual(3 * 60 + 5);
+    expect(h * 60 + min).toBeLessThan(4 * 60 + 5);
   });
 
   it('lists rotations as a table', () => {
@@ -466,6 +483,21 @@ describe('runCli without a stack', () => {
     expect(await runCli(argv, f.rt)).toBe(2);
     expect(f.stderr()).toContain(message);
     expect(f.openContext).not.toHaveBeenCalled();
+  });
+
+  it('a bad --rotation-window names the flag, the field and the rule; nothing is contacted', async () => {
+    const argv = ['rotation', 'update', '3c90c3cc-0d44-4b50-8888-8dd25736052a'];
+    for (const [value, rule] of [
+      ['1441', 'rotationWindowMinutes must be at most 1440 minutes (24 hours)'],
+      ['-5', 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+      ['half', 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+    ]) {
+      const f = fakeRuntime();
+      expect(await runCli([...argv, '--rotation-window', value!], f.rt)).toBe(2);
+      expect(f.stderr()).toContain(rule);
+      expect(f.stderr()).toContain('(set by --rotation-window)');
+      expect(f.openContext).not.toHaveBeenCalled();
+    }
   });
 
   it('--file: unreadable, not JSON, combined with flags, or invalid → exit 2', async () => {

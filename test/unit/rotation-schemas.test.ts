@@ -33,6 +33,7 @@ describe('createRotationSchema', () => {
       ...SAMPLE,
       parameters: { ...SAMPLE.parameters, rotationStatementPassword: 'verifier' },
       minimumOverlapSeconds: 0,
+      rotationWindowMinutes: 0,
     });
   });
 
@@ -267,6 +268,42 @@ describe('minimumOverlapSeconds', () => {
     expect(rotateOptionsSchema.parse({ force: true })).toEqual({ force: true });
     expect(check(rotateOptionsSchema, { force: 'yes' })).toMatchObject({ ok: false, error: { message: 'force must be true or false' } });
     expect(check(rotateOptionsSchema, { forced: true })).toMatchObject({ ok: false, error: { message: 'forced is not a known field' } });
+  });
+});
+
+describe('rotationWindowMinutes', () => {
+  it('defaults to 0 on create (exactly at rotateAtUtc, as in Infisical); an integer from 0 to 1440 minutes', () => {
+    expect(createRotationSchema.parse(SAMPLE).rotationWindowMinutes).toBe(0);
+    for (const minutes of [0, 1, 60, 1440]) {
+      expect(createRotationSchema.parse({ ...SAMPLE, rotationWindowMinutes: minutes }).rotationWindowMinutes).toBe(minutes);
+    }
+    // The longest window with the shortest interval: the window never reaches the next due instant.
+    expect(createRotationSchema.parse({ ...SAMPLE, rotationInterval: 1, rotationWindowMinutes: 1440 })).toMatchObject({ rotationInterval: 1, rotationWindowMinutes: 1440 });
+  });
+
+  it.each([
+    [-1, 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+    [1.5, 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+    ['60', 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+    [null, 'rotationWindowMinutes must be an integer number of minutes from 0 to 1440 (24 hours)'],
+    [1441, 'rotationWindowMinutes must be at most 1440 minutes (24 hours)'],
+  ])('%j is rejected on create and PATCH: %s', (value, message) => {
+    for (const [schema, body] of [
+      [createRotationSchema, { ...SAMPLE, rotationWindowMinutes: value }],
+      [updateRotationSchema, { rotationWindowMinutes: value }],
+    ] as const) {
+      const r = check(schema, body);
+      expect(!r.ok && r.error.details).toEqual([{ field: 'rotationWindowMinutes', rule: message.slice('rotationWindowMinutes '.length), message }]);
+    }
+  });
+
+  it('PATCH: alone is a change; applied onto the stored config, the rest kept', () => {
+    expect(updateRotationSchema.parse({ rotationWindowMinutes: 30 })).toEqual({ rotationWindowMinutes: 30 });
+    const config = sampleConfig({ rotationInterval: 1 });
+    expect(configChangeProblem(config, { rotationWindowMinutes: 1440 })).toBeNull();
+    const after = applyConfigPatch(config, { rotationWindowMinutes: 90 }, new Date().toISOString());
+    expect(after).toMatchObject({ rotationWindowMinutes: 90, rotationInterval: 1, rotateAtUtc: config.rotateAtUtc });
+    expect(applyConfigPatch(after, { rotationInterval: 7 }, new Date().toISOString()).rotationWindowMinutes).toBe(90);
   });
 });
 
