@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       await acts.publish({ ...ref, activate: true, actor: 'bench' });
       active = slot;
     };
-    const temporal = () => rotateRotation(ctx, viaTemporal.id);
+    const temporal = () => rotateRotation(ctx, viaTemporal.id, {}, 'bench');
 
     for (let i = 0; i < WARMUP; i++) {
       await temporal();

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     );
     rotationId = created.id;
     say(`==> created demo rotation ${rotationId}: both roles got fresh passwords, ${DEMO_ROLES[0]} is published`);
-    view = await rotateRotation(ctx, rotationId);
+    view = await rotateRotation(ctx, rotationId, {}, 'dev');
     say(`==> rotated once (first start only): ${await demoState(view)}`);
   }
 

@@ -132,7 +132,6 @@ function pendingState(r: RotationRecord): RotationState {
 const viewOf = (r: RotationRecord) => toRotationView(r.id, r.config, r.state ?? pendingState(r));
 
 /** The actor of calls that name none (tests and tools that call the service directly). */
-const UNNAMED_ACTOR = 'system';
 
 /** A rotation by id, or the record a caller already read (an API route reads it once, to authorize). */
 export type RotationRef = string | RotationRecord;
@@ -211,7 +210,7 @@ async function runUpdate<T>(record: RotationRecord, fn: () => Promise<T>): Promi
  * nothing changes) while the credential it would overwrite is younger than minimumOverlapSeconds, unless `force`.
  * `actor` is recorded with the rotation's `rotation.published` audit event.
  */
-export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions = {}, actor = UNNAMED_ACTOR): Promise<RotationView> {
+export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions, actor: string): Promise<RotationView> {
   const record = await requireRotation(ctx, ref);
   return runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor }] }));
 }
@@ -220,7 +219,7 @@ export async function rotateRotation(ctx: ServiceContext, ref: RotationRef, opts
  * Requests a manual rotation and returns as soon as the workflow took the request (it runs in the background),
  * or refused it (minimum overlap, being deleted) — unlike a signal, whose refusal nobody would hear of.
  */
-export async function requestRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions = {}, actor = UNNAMED_ACTOR): Promise<void> {
+export async function requestRotation(ctx: ServiceContext, ref: RotationRef, opts: RotateOptions, actor: string): Promise<void> {
   const record = await requireRotation(ctx, ref);
   await runUpdate(record, () => handleFor(ctx, record).executeUpdate(rotateUpdate, { args: [{ ...opts, actor, wait: false }] }));
 }

@@ -830,7 +830,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             for (const l of driver.requestListeners.splice(0)) l(sentAt);
             let failure: { kind: string; message: string } | undefined;
             try {
-              await service.temporal.withDeadline(Date.now() + 120_000, () => rotateRotation(service, rotationId));
+              await service.temporal.withDeadline(Date.now() + 120_000, () => rotateRotation(service, rotationId, {}, 'chaos'));
             } catch (err) {
               failure = { kind: (err as { kind?: string }).kind ?? 'error', message: errMessage(err).slice(0, 160) };
             }

@@ -38,11 +38,11 @@ beforeAll(async () => {
   projectIds.push(target.projectId);
   roleNames = [...target.roles];
   const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
-  await rotateRotation(stack.ctx, created.id);
+  await rotateRotation(stack.ctx, created.id, {}, 'test');
   await collect();
   const q = pg.escapeIdentifier;
   await stack.admin.query(`REVOKE CONNECT ON DATABASE ${q(target.database)} FROM PUBLIC, ${q(target.roles[0])}`);
-  const verifyFailure = await rotateRotation(stack.ctx, created.id).catch((e: unknown) => e);
+  const verifyFailure = await rotateRotation(stack.ctx, created.id, {}, 'test').catch((e: unknown) => e);
   expect(verifyFailure).toBeInstanceOf(ServiceError);
   expect((verifyFailure as Error).message).toContain('GRANT CONNECT');
   await collect();

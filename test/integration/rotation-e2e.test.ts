@@ -50,7 +50,7 @@ describe('dual-phase rotation end to end', () => {
 
     const history = [pair];
     for (let cycle = 1; cycle <= 3; cycle++) {
-      const rotated = await rotateRotation(stack.ctx, created.id);
+      const rotated = await rotateRotation(stack.ctx, created.id, {}, 'test');
       expect(rotated.activeIndex).toBe(cycle % 2);
       expect(rotated.rotationStatus).toBe('success');
       pair = await mapped();

@@ -213,7 +213,7 @@ describe.runIf(caCert !== '')('TLS to target databases', () => {
 
     const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
     expect(created.rotationStatus).toBe('success');
-    const rotated = await rotateRotation(stack.ctx, created.id);
+    const rotated = await rotateRotation(stack.ctx, created.id, {}, 'test');
     expect(rotated.rotationStatus).toBe('success');
     expect(rotated.activeIndex).toBe(1);
 

@@ -52,7 +52,7 @@ it('a failed rotation sends a signed rotation.failed webhook (retried after a 50
   const created = await createRotation(stack.ctx, target.rotationInput(), 'test');
   const q = pg.escapeIdentifier;
   await stack.admin.query(`REVOKE CONNECT ON DATABASE ${q(target.database)} FROM PUBLIC, ${q(target.roles[1])}`);
-  const failure = await rotateRotation(stack.ctx, created.id).catch((e: unknown) => e);
+  const failure = await rotateRotation(stack.ctx, created.id, {}, 'test').catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ServiceError);
 
   await expect.poll(() => delivered('rotation.failed').length, { timeout: 15_000, interval: 100 }).toBe(1);
@@ -67,7 +67,7 @@ it('a failed rotation sends a signed rotation.failed webhook (retried after a 50
   expect(payload.lastRotationMessage).toContain('GRANT CONNECT');
 
   await stack.admin.query(`GRANT CONNECT ON DATABASE ${q(target.database)} TO ${q(target.roles[1])}`);
-  const recovered = await rotateRotation(stack.ctx, created.id);
+  const recovered = await rotateRotation(stack.ctx, created.id, {}, 'test');
   expect(recovered.rotationStatus).toBe('success');
   await expect.poll(() => delivered('rotation.recovered').length, { timeout: 15_000, interval: 100 }).toBe(1);
   expect(JSON.parse(delivered('rotation.recovered')[0]!.body)).toMatchObject({ rotationId: created.id, rotationStatus: 'success', activeIndex: 1 });

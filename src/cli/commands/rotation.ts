@@ -107,11 +107,11 @@ export function rotationCommands(program: Command, session: Session): void {
       const ctx = await session.context();
       const options = opts.force ? { force: true } : {};
       if (!opts.wait) {
-        await requestRotation(ctx, id, options);
+        await requestRotation(ctx, id, options, rt.actor);
         session.print(opts, { requested: true, id }, () => `rotation requested for ${id}\n`);
         return;
       }
-      const view = await rotateRotation(ctx, id, options);
+      const view = await rotateRotation(ctx, id, options, rt.actor);
       session.print(opts, view, () => formatRotation(view));
     });
 
