@@ -131,8 +131,6 @@ function pendingState(r: RotationRecord): RotationState {
 
 const viewOf = (r: RotationRecord) => toRotationView(r.id, r.config, r.state ?? pendingState(r));
 
-/** The actor of calls that name none (tests and tools that call the service directly). */
-
 /** A rotation by id, or the record a caller already read (an API route reads it once, to authorize). */
 export type RotationRef = string | RotationRecord;
 
