@@ -17,9 +17,9 @@ import { rememberPasswords } from '../support/passwords.js';
 import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
 
 const N = 100;
-const POOL_MAX = 3;
+const POOL_MAX = 4;
 const WORKERS = 2;
-const CREATE_CONCURRENCY = 8;
+const CREATE_CONCURRENCY = 16;
 
 interface WorkerProcess {
   name: string;
