@@ -24,7 +24,7 @@ const CREATE_CONCURRENCY = 16;
 interface WorkerProcess {
   name: string;
   child: ResultPromise;
-  /** The worker's Temporal identity (the SDK's default, `<pid>@<hostname>`): what its workflow tasks carry in history. */
+  /** Its workflow tasks carry `<pid>@<hostname>` in history (the SDK's default worker identity). */
   pid: number;
 }
 
@@ -159,8 +159,8 @@ it(`${N} rotations at once on two workers, one SIGKILLed mid-burst: each complet
   for (const m of after) expect(await canLogin(target.database, m.user, m.password)).toBe(true);
   for (const o of outcomes) if (o.ok) expect(o.view.activeIndex).toBe(1);
 
-  // Who did the work: the identity on the workflow tasks completed during the burst, from each rotation's history.
-  const identityOf = (w: WorkerProcess) => new RegExp(`^${w.pid}@`);
+  // Who did the work: the identity on the workflow tasks completed during the burst, from each rotation's history
+  // (the SDK's default identity, `<pid>@<host>`, tells the two processes apart).
   const beforeKill = new Set<string>();
   const afterKill = new Set<string>();
   for (const [i, r] of rotations.entries()) {
@@ -173,12 +173,13 @@ it(`${N} rotations at once on two workers, one SIGKILLed mid-burst: each complet
       (at < killedAt ? beforeKill : afterKill).add(identity);
     }
   }
-  expect([...beforeKill].some((id) => identityOf(killed).test(id))).toBe(true);
-  expect([...beforeKill].some((id) => identityOf(survivor).test(id))).toBe(true);
-  expect([...afterKill].length).toBeGreaterThan(0);
-  expect([...afterKill].every((id) => identityOf(survivor).test(id))).toBe(true);
+  const of = (w: WorkerProcess) => (identity: string) => identity.startsWith(`${w.pid}@`);
+  expect([...beforeKill].some(of(killed))).toBe(true);
+  expect([...beforeKill].some(of(survivor))).toBe(true);
+  expect(afterKill.size).toBe(1);
+  expect([...afterKill].every(of(survivor))).toBe(true);
 
   // The fleet's cap on the target: each worker opens at most ROTATOR_TARGET_POOL_MAX sessions there.
   expect(Math.max(...sessions)).toBeLessThanOrEqual(WORKERS * POOL_MAX);
-  expect(Math.max(...sessions)).toBeGreaterThan(POOL_MAX); // both workers had sessions open at once
+  expect(Math.max(...sessions)).toBeGreaterThanOrEqual(2); // the sampler saw the burst
 }, 120_000);
