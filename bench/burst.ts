@@ -213,6 +213,8 @@ async function main(): Promise<void> {
       `CPU per rotation in the burst: worker ${(cpuBurst.worker / ids.length).toFixed(1)} ms, Temporal server ${(cpuBurst.temporal / ids.length).toFixed(1)} ms; ` +
         `direct path (this process) ${((cpuDirect.user + cpuDirect.system) / 1000 / directIds.length).toFixed(1)} ms (PostgreSQL's CPU not counted on either side)`,
     );
+    const busy = (ms: number) => `${((100 * ms) / burstMs).toFixed(0)}%`;
+    console.log(`CPU busy during the burst (100% = one core): worker ${busy(cpuBurst.worker)}, Temporal server ${busy(cpuBurst.temporal)}`);
     console.log(`burst: N=${N} ratio=${ratio.toFixed(3)} failures=${failures + directFailures.length} peak_target_connections=${peakTarget} cap=${cap} worker_peak_rss_mb=${mb(workerPeakRss)}`);
   } finally {
     await sampler.end().catch(() => {});
