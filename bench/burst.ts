@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startLocalCluster } from '../dev/stack/postgres-cluster.js';
 import { createActivities } from '../src/activities/index.js';
+import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import { addConnection } from '../src/service/connections.js';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     const projectId = (await createProject(ctx, { name: 'bench-burst' }, 'bench')).id;
     const connection = await addConnection(
       ctx,
-      { name: 'burst', projectId, credentials: { host: '127.0.0.1', port: target.port, database: DB, username: 'burst_admin', password: adminPassword } },
+      createConnectionSchema.parse({ name: 'burst', projectId, credentials: { host: '127.0.0.1', port: target.port, database: DB, username: 'burst_admin', password: adminPassword } }),
       'bench',
     );
     const body = (name: string, [u1, u2]: readonly [string, string], secretPath: string) => ({
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
 
     // Warm-up (not timed): waits for the worker process to poll, and warms it.
     const tw = performance.now();
-    await createRotation(ctx, body('warmup', warmup[0]!, '/warmup'), 'bench');
+    await createRotation(ctx, createRotationSchema.parse(body('warmup', warmup[0]!, '/warmup')), 'bench');
     const workerReadyMs = performance.now() - tw;
 
     // 1. Create N rotations (each issues both credentials).
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     const tc = performance.now();
     await inParallel(viaTemporal, CREATE_CONCURRENCY, async (pair, i) => {
       try {
-        ids.push((await createRotation(ctx, body(`burst-${i}`, pair, `/burst-${i}`), 'bench')).id);
+        ids.push((await createRotation(ctx, createRotationSchema.parse(body(`burst-${i}`, pair, `/burst-${i}`)), 'bench')).id);
       } catch (err) {
         createFailures.push(errorText(err));
       }

@@ -19,6 +19,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { buildApi } from '../src/api/server.js';
+import { createConnectionSchema } from '../src/domain/connection-schemas.js';
+import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import { addConnection } from '../src/service/connections.js';
 import { createProject } from '../src/service/projects.js';
 import { createRotation } from '../src/service/rotations.js';
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     const projectId = (await createProject(ctx, { name: 'bench-idle' }, 'bench')).id;
     const connection = await addConnection(
       ctx,
-      { name: 'idle', projectId, credentials: { host: url.hostname, port: Number(url.port), database: DB, username: 'idle_admin', password: adminPassword } },
+      createConnectionSchema.parse({ name: 'idle', projectId, credentials: { host: url.hostname, port: Number(url.port), database: DB, username: 'idle_admin', password: adminPassword } }),
       'bench',
     );
 
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       try {
         const created = await createRotation(
           ctx,
-          {
+          createRotationSchema.parse({
             name: `idle-${i}`,
             projectId,
             connectionId: connection.id,
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
             rotateAtUtc: { hours: 0, minutes: 0 },
             parameters: { username1: u1, username2: u2 },
             secretsMapping: { username: `IDLE_${i}_USERNAME`, password: `IDLE_${i}_PASSWORD` },
-          },
+          }),
           'bench',
         );
         ids.push(created.id);

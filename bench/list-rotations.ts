@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openBenchStack, percentile } from './bench-stack.js';
 import { buildApi } from '../src/api/server.js';
+import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { RotationState } from '../src/domain/rotation-types.js';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     const projectId = (await createProject(ctx, { name: 'bench-list' }, 'bench')).id;
     const connection = await addConnection(
       ctx,
-      { name: 'bench', projectId, credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword } },
+      createConnectionSchema.parse({ name: 'bench', projectId, credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword } }),
       'bench',
     );
     const body = (name: string, u1: string, u2: string, prefix: string) => ({
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
 
     // One real rotation, issued by the worker: the single get asks its workflow (a Temporal query).
     const t1 = performance.now();
-    realId = (await createRotation(ctx, body('bench-real', 'bench_u1', 'bench_u2', 'REAL'), 'bench')).id;
+    realId = (await createRotation(ctx, createRotationSchema.parse(body('bench-real', 'bench_u1', 'bench_u2', 'REAL')), 'bench')).id;
     const createMs = performance.now() - t1;
 
     await app.listen({ port: 0, host: '127.0.0.1' });

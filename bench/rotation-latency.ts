@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openBenchStack, percentile } from './bench-stack.js';
 import { createActivities } from '../src/activities/index.js';
+import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { Slot } from '../src/domain/rotation-types.js';
@@ -45,11 +46,11 @@ async function main(): Promise<void> {
     const projectId = (await createProject(ctx, { name: 'bench' }, 'bench')).id;
     const connection = await addConnection(
       ctx,
-      {
+      createConnectionSchema.parse({
         name: 'bench',
         projectId,
         credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword },
-      },
+      }),
       'bench',
     );
     const body = (name: string, u1: string, u2: string, secretPrefix: string) => ({
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     });
 
     // Through Temporal: a real rotation.
-    const viaTemporal = await createRotation(ctx, body('bench-temporal', 'bench_t1', 'bench_t2', 'TEMPORAL'), 'bench');
+    const viaTemporal = await createRotation(ctx, createRotationSchema.parse(body('bench-temporal', 'bench_t1', 'bench_t2', 'TEMPORAL')), 'bench');
 
     // Direct: a rotation record without a workflow; the same activity code called in-process.
     const directId = randomUUID();

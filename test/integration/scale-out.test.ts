@@ -9,6 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../src/data-dir.js';
+import { createRotationSchema } from '../../src/domain/rotation-schemas.js';
 import { createRotation, deleteRotation, rotateRotation } from '../../src/service/rotations.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
 import { APPLICATION_NAME } from '../../src/target/settings.js';
@@ -81,7 +82,7 @@ beforeAll(async () => {
   for (let w = 1; w <= WORKERS; w++) spawnWorker(`worker-scale-${w}`);
   // Creation issues the credentials (version 1 of each mapped secret); both workers serve it.
   await inBatches(rotations, CREATE_CONCURRENCY, async (r, i) => {
-    const body = target.rotationBody({ name: `scale-${i}`, secretPath: r.secretPath, isAutoRotationEnabled: false, parameters: { username1: r.roles[0], username2: r.roles[1] } });
+    const body = createRotationSchema.parse(target.rotationBody({ name: `scale-${i}`, secretPath: r.secretPath, isAutoRotationEnabled: false, parameters: { username1: r.roles[0], username2: r.roles[1] } }));
     r.id = (await createRotation(stack.ctx, body, 'test')).id;
   });
 }, 120_000);
@@ -92,7 +93,7 @@ afterAll(async () => {
   await inBatches(
     rotations.filter((r) => r.id),
     10,
-    async (r) => void (await deleteRotation(stack.ctx, r.id, { deleteSecrets: true }, 'test').catch(() => {})),
+    async (r) => void (await deleteRotation(stack.ctx, r.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test').catch(() => {})),
   );
   for (const w of workers) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.child));
