@@ -117,6 +117,7 @@ async function main(): Promise<void> {
     phase = 'create';
     const ids: string[] = [];
     const createFailures: string[] = [];
+    const cpuCreate0 = { worker: cpuMs(workerPid), temporal: cpuMs(temporalPid), bench: process.cpuUsage() };
     const tc = performance.now();
     await inParallel(viaTemporal, CREATE_CONCURRENCY, async (pair, i) => {
       try {
@@ -126,6 +127,12 @@ async function main(): Promise<void> {
       }
     });
     const createMs = performance.now() - tc;
+    const benchCreateCpu = process.cpuUsage(cpuCreate0.bench);
+    const cpuCreate = {
+      worker: cpuMs(workerPid) - cpuCreate0.worker,
+      temporal: cpuMs(temporalPid) - cpuCreate0.temporal,
+      service: (benchCreateCpu.user + benchCreateCpu.system) / 1000,
+    };
     phase = 'settle';
     await sleep(6_000); // let post-creation work (a new run after issuing) finish before the burst
 
@@ -201,6 +208,10 @@ async function main(): Promise<void> {
     console.log(`worker: own process (tsx src/worker.ts, prebuilt workflow bundle), first rotation issued ${s(workerReadyMs)} after its start`);
     for (const f of [...createFailures, ...burstFailures, ...directFailures].slice(0, 5)) console.log(`  failure: ${f}`);
     console.log(`create    ${ids.length}/${N} in ${s(createMs)}: ${perSecond(ids.length, createMs)} creations/s (concurrency ${CREATE_CONCURRENCY}); failures ${createFailures.length}`);
+    const perCreation = (ms: number) => `${(ms / Math.max(1, ids.length)).toFixed(1)} ms`;
+    console.log(
+      `          CPU per creation: worker ${perCreation(cpuCreate.worker)}, Temporal server ${perCreation(cpuCreate.temporal)}, service (this process) ${perCreation(cpuCreate.service)}`,
+    );
     console.log(
       `burst     ${ids.length} in ${s(burstMs)}: ${burstRate.toFixed(1)} rotations/s; latency p50 ${s(percentile(latencies, 50))} p95 ${s(percentile(latencies, 95))} max ${s(latencies.at(-1) ?? NaN)}; failures ${burstFailures.length}; mapped password not at version 2: ${wrongVersions}`,
     );
