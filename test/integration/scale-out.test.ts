@@ -13,7 +13,7 @@ import { createRotationSchema } from '../../src/domain/rotation-schemas.js';
 import { createRotation, deleteRotation, rotateRotation } from '../../src/service/rotations.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
 import { APPLICATION_NAME } from '../../src/target/settings.js';
-import { rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
+import { rotationWorkflowId, TASK_QUEUE } from '../../src/workflows/rotation-messages.js';
 import { rememberPasswords } from '../support/passwords.js';
 import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
 
@@ -21,6 +21,8 @@ const N = 100;
 const POOL_MAX = 4;
 const WORKERS = 2;
 const CREATE_CONCURRENCY = 16;
+/** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW (a stable proto enum value). */
+const WORKFLOW_TASK_QUEUE = 1;
 
 interface WorkerProcess {
   name: string;
@@ -80,6 +82,19 @@ beforeAll(async () => {
     rotations.push({ id: '', secretPath: `/scale-${i}`, roles });
   }
   for (let w = 1; w <= WORKERS; w++) spawnWorker(`worker-scale-${w}`);
+  // Both poll before the rotations are created, so that both get a share of them (a workflow's tasks go to the
+  // worker that ran it last, while it is alive).
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const { pollers } = await stack.ctx.temporal.workflowService.describeTaskQueue({
+      namespace: stack.ctx.temporal.options.namespace,
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: WORKFLOW_TASK_QUEUE,
+    });
+    if (workers.every((w) => (pollers ?? []).some((p) => p.identity?.startsWith(`${w.pid}@`)))) break;
+    if (Date.now() > until) throw new Error('the worker processes did not start polling within 60 s');
+    await sleep(100);
+  }
   // Creation issues the credentials (version 1 of each mapped secret); both workers serve it.
   await inBatches(rotations, CREATE_CONCURRENCY, async (r, i) => {
     const body = createRotationSchema.parse(target.rotationBody({ name: `scale-${i}`, secretPath: r.secretPath, isAutoRotationEnabled: false, parameters: { username1: r.roles[0], username2: r.roles[1] } }));
