@@ -28,7 +28,8 @@ import { readFolderSecrets } from '../src/service/secrets.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
 import { TargetSessions } from '../src/target/sessions.js';
 import { APPLICATION_NAME } from '../src/target/settings.js';
-import { cpuMs, inParallel, openBenchStack, percentile, prebuiltBundle, rssMb, sampleEvery, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, sampleEvery, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { inParallel } from '../test/support/in-parallel.js';
 
 const N = Number(process.env.ROTATIONS ?? 1000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);

@@ -25,7 +25,8 @@ import { addConnection } from '../src/service/connections.js';
 import { createProject } from '../src/service/projects.js';
 import { createRotation } from '../src/service/rotations.js';
 import { getRotationQuery, rotationWorkflowId } from '../src/workflows/rotation-messages.js';
-import { cpuMs, inParallel, openBenchStack, percentile, prebuiltBundle, rssMb, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { inParallel } from '../test/support/in-parallel.js';
 
 const N = Number(process.env.ROTATIONS ?? 10_000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);

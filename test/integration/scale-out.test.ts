@@ -15,6 +15,7 @@ import { readFolderSecrets } from '../../src/service/secrets.js';
 import { APPLICATION_NAME } from '../../src/target/settings.js';
 import { rotationWorkflowId, TASK_QUEUE } from '../../src/workflows/rotation-messages.js';
 import { rememberPasswords } from '../support/passwords.js';
+import { inParallel } from '../support/in-parallel.js';
 import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
 
 const N = 100;
@@ -51,19 +52,6 @@ function spawnWorker(name: string): WorkerProcess {
   return w;
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function inBatches<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
 async function mappedPassword(secretPath: string): Promise<{ user: string; password: string; version: number }> {
   const s = await readFolderSecrets(stack.ctx, { projectId: target.projectId, environment: 'dev', secretPath }, 'test');
   const get = (k: string) => s.find((x) => x.secretKey === k)!;
@@ -96,7 +84,7 @@ beforeAll(async () => {
     await sleep(100);
   }
   // Creation issues the credentials (version 1 of each mapped secret); both workers serve it.
-  await inBatches(rotations, CREATE_CONCURRENCY, async (r, i) => {
+  await inParallel(rotations, CREATE_CONCURRENCY, async (r, i) => {
     const body = createRotationSchema.parse(target.rotationBody({ name: `scale-${i}`, secretPath: r.secretPath, isAutoRotationEnabled: false, parameters: { username1: r.roles[0], username2: r.roles[1] } }));
     r.id = (await createRotation(stack.ctx, body, 'test')).id;
   });
@@ -105,7 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (stack) await rememberPasswords(stack.ctx.db).catch(() => {});
   // The survivor (if any) removes the rotations; then every worker process is stopped.
-  await inBatches(
+  await inParallel(
     rotations.filter((r) => r.id),
     10,
     async (r) => void (await deleteRotation(stack.ctx, r.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test').catch(() => {})),
