@@ -10,7 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { openBenchStack } from './bench-stack.js';
+import { openBenchStack, percentile } from './bench-stack.js';
 import { buildApi } from '../src/api/server.js';
 import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
@@ -29,11 +29,6 @@ const REQUESTS = Number(process.env.LIST_REQUESTS ?? 30);
 const WARMUP = 3;
 const GOAL_MS = 300;
 const BASE = '/api/v2/secret-rotations/postgres-credentials';
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 /**
  * Counts every RPC the service context's Temporal client makes (workflow and operator services), plus
