@@ -86,7 +86,8 @@ export function errorReport(err: unknown, secrets: readonly string[] = [], env: 
     message,
     details,
     exitCode: EXIT_CODES[kind],
-    ...(kind === 'unavailable' ? { hint: redact(stackHint(env), secrets) } : {}),
+    // Built from host names and ports only (never a URL's user or password), so value-redaction would only mangle it.
+    ...(kind === 'unavailable' ? { hint: redact(stackHint(env)) } : {}),
   });
   if (err instanceof ServiceError) {
     // Service messages are meant for users; 'failed' and 'unavailable' carry server text, so redact those.

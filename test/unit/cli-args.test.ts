@@ -681,4 +681,9 @@ describe('unavailable: exit 6 with a hint at the stack, no password', () => {
   it('no hint on other errors', () => {
     expect(errorReport(new ServiceError('validation', 'x'), [], env).hint).toBeUndefined();
   });
+
+  it('a short password the process handled (e.g. "d" from --password-stdin) does not mangle the hint, which holds none', () => {
+    const r = errorReport(refused(), ['d'], env);
+    expect(r.hint).toMatch(/npm run dev.*TEMPORAL_ADDRESS=127\.0\.0\.1:7999, DATABASE_URL host db\.internal:6543$/);
+  });
 });
