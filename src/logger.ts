@@ -15,4 +15,3 @@ export function createLogger(level: string, name = 'pg-rotator', file?: string) 
   );
 }
 
-export type Logger = ReturnType<typeof createLogger>;

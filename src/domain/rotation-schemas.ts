@@ -248,12 +248,6 @@ export const passwordRequirementsSchema = z
     }
   });
 
-export const DEFAULT_PASSWORD_REQUIREMENTS: PasswordRequirements = Object.freeze({
-  length: 48,
-  required: Object.freeze({ digits: 1, lowercase: 1, uppercase: 1, symbols: 0 }),
-  allowedSymbols: DEFAULT_ALLOWED_SYMBOLS,
-});
-
 // ---------------------------------------------------------------------------------------------------------
 // Rotation statement template (pure lexer; quoting happens in sql.ts)
 

@@ -7,7 +7,7 @@ import { ConfigurationError } from './errors.js';
 import { parseRotationStatement, utf8ByteLength, type Placeholder } from './rotation-schemas.js';
 
 // The validator is pure and lives with the schemas so the workflow bundle can use it without importing `pg`.
-export { validateRotationStatement, ROTATION_STATEMENT_MAX_LENGTH, PLACEHOLDERS } from './rotation-schemas.js';
+export { validateRotationStatement } from './rotation-schemas.js';
 
 export const DEFAULT_ROTATION_STATEMENT = 'ALTER ROLE {{username}} WITH PASSWORD {{password}}';
 

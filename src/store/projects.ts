@@ -60,11 +60,6 @@ export async function getProject(db: Queryable, id: string): Promise<ProjectReco
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-export async function findProjectByName(db: Queryable, name: string): Promise<ProjectRecord | null> {
-  const { rows } = await db.query(`${SELECT} WHERE p.name = $1 GROUP BY p.id`, [name]);
-  return rows[0] ? fromRow(rows[0]) : null;
-}
-
 /** All projects, or those with the given ids. */
 export async function listProjects(db: Queryable, ids?: string[]): Promise<ProjectRecord[]> {
   const { rows } = await db.query(`${SELECT} WHERE ($1::uuid[] IS NULL OR p.id = ANY($1)) GROUP BY p.id ORDER BY p.created_at, p.name`, [ids ?? null]);
