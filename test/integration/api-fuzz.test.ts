@@ -260,7 +260,11 @@ function setAt(root: unknown, path: Path, value: unknown): unknown {
 function dropAt(root: unknown, path: Path): unknown {
   if (path.length === 0) return undefined;
   const parent = getAt(root, path.slice(0, -1));
-  if (Array.isArray(parent)) parent.splice(path.at(-1) as number, 1);
+  if (Array.isArray(parent)) {
+    // Not splice: a mutation may have defined an own `constructor` key on the array, which splice consults.
+    const i = path.at(-1) as number;
+    if (i < parent.length) parent.copyWithin(i, i + 1).length -= 1;
+  }
   else if (parent !== null && typeof parent === 'object') delete (parent as Json)[path.at(-1) as string];
   return root;
 }
