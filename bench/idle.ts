@@ -11,7 +11,8 @@
  * rotation, one target database on the stack's cluster). Nothing is inserted around it, so each is a real
  * workflow on the real dev server, asleep until its due time.
  *
- * Last line: `idle: N=<n> worker_rss_mb=<m> temporal_rss_mb=<t> events_per_run=<e> list_p50_ms=<l>`
+ * Last line: `idle: N=<n> worker_rss_mb=<m> temporal_rss_mb=<t> events_per_run=<e> list_p50_ms=<l> list_page_p50_ms=<p>`
+ * (list_p50_ms: every rotation in one response; list_page_p50_ms: a page of 100 with limit/offset)
  * (worker_rss_mb: the worker that created them, once idle; events_per_run: the largest current run of a sample).
  */
 import { randomBytes } from 'node:crypto';
@@ -31,6 +32,7 @@ import { inParallel } from '../test/support/in-parallel.js';
 const N = Number(process.env.ROTATIONS ?? 10_000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);
 const LIST_REQUESTS = Number(process.env.LIST_REQUESTS ?? 20);
+const PAGE = 100;
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15_000);
 const EVENT_SAMPLE = 20;
 const DB = 'idle';
@@ -120,21 +122,28 @@ async function main(): Promise<void> {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };
     const headers = { authorization: `Bearer ${adminToken}` };
-    let listed = 0;
+    const listed = { all: 0, page: 0 };
     let listBytes = 0;
-    const list = async () => {
+    const list = async (which: keyof typeof listed) => {
+      const query = which === 'all' ? '' : `&limit=${PAGE}&offset=${Math.floor(N / 2)}`;
       const t = performance.now();
-      const res = await fetch(`http://127.0.0.1:${port}${LIST_ROUTE}?projectId=${projectId}`, { headers });
+      const res = await fetch(`http://127.0.0.1:${port}${LIST_ROUTE}?projectId=${projectId}${query}`, { headers });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`list: ${res.status} ${text.slice(0, 200)}`);
-      listBytes = text.length;
-      listed = (JSON.parse(text) as { secretRotations: unknown[] }).secretRotations.length;
+      if (which === 'all') listBytes = text.length;
+      listed[which] = (JSON.parse(text) as { secretRotations: unknown[] }).secretRotations.length;
       return performance.now() - t;
     };
-    for (let i = 0; i < 3; i++) await list();
+    for (let i = 0; i < 3; i++) await list('all');
     const listMs: number[] = [];
-    for (let i = 0; i < LIST_REQUESTS; i++) listMs.push(await list());
+    const pageMs: number[] = [];
+    // Interleaved, so drift on the machine affects both alike.
+    for (let i = 0; i < LIST_REQUESTS; i++) {
+      listMs.push(await list('all'));
+      pageMs.push(await list('page'));
+    }
     listMs.sort((a, b) => a - b);
+    pageMs.sort((a, b) => a - b);
 
     // A restarted worker answers a query on one rotation (its workflow is in no cache: it is replayed).
     await worker.stop();
@@ -164,9 +173,10 @@ async function main(): Promise<void> {
     console.log(`Temporal dev server: RSS ${mb(temporalRss)} MB; CPU while idle ${(cpuIdle.temporal / 5).toFixed(0)} ms/s`);
     console.log(`control database: ${(dbSize / 1024 / 1024).toFixed(1)} MB (pg_database_size)`);
     console.log(`events in the current run (${events.length} rotations sampled): min ${events[0]} p50 ${percentile(events, 50)} max ${events.at(-1)}`);
-    console.log(`list through the REST API (${listed} rotations, ${(listBytes / 1024).toFixed(0)} KiB): p50 ${percentile(listMs, 50).toFixed(1)} ms p95 ${percentile(listMs, 95).toFixed(1)} ms (${LIST_REQUESTS} requests after 3 warm-up)`);
+    console.log(`list through the REST API, all (${listed.all} rotations, ${(listBytes / 1024).toFixed(0)} KiB): p50 ${percentile(listMs, 50).toFixed(1)} ms p95 ${percentile(listMs, 95).toFixed(1)} ms (${LIST_REQUESTS} requests after 3 warm-up)`);
+    console.log(`list through the REST API, one page (limit=${PAGE}, ${listed.page} rotations from the middle): p50 ${percentile(pageMs, 50).toFixed(1)} ms p95 ${percentile(pageMs, 95).toFixed(1)} ms; all/page p50 ${(percentile(listMs, 50) / percentile(pageMs, 50)).toFixed(1)}x`);
     console.log(`restarted worker: query on one rotation answered ${s(queryMs)} after the process was spawned (${queryAttempts} attempts); 5 s later RSS ${mb(restartedRss)} MB, CPU used ${(restartedCpu / 1000).toFixed(1)} s`);
-    console.log(`idle: N=${N} worker_rss_mb=${mb(workerRss)} temporal_rss_mb=${mb(temporalRss)} events_per_run=${events.at(-1)} list_p50_ms=${percentile(listMs, 50).toFixed(1)}`);
+    console.log(`idle: N=${N} worker_rss_mb=${mb(workerRss)} temporal_rss_mb=${mb(temporalRss)} events_per_run=${events.at(-1)} list_p50_ms=${percentile(listMs, 50).toFixed(1)} list_page_p50_ms=${percentile(pageMs, 50).toFixed(1)}`);
   } finally {
     await app.close().catch(() => {});
     await worker.stop();

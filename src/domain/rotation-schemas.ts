@@ -626,6 +626,29 @@ export const rotationNameQuerySchema = z.strictObject({
   secretPath: secretPathSchema.default('/'),
 });
 
+export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * A page of a project's rotations (GET …?projectId=&limit=&offset=), in creation order. Without `limit` every
+ * rotation is listed, as Infisical's API does; a large project pages instead (the response carries totalCount).
+ */
+export const listRotationsQuerySchema = z.strictObject({
+  projectId: uuidSchema,
+  limit: z.coerce
+    .number(typeError(`an integer from 1 to ${MAX_LIST_LIMIT}`))
+    .int({ error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+    .min(1, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+    .max(MAX_LIST_LIMIT, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+    .optional()
+    .describe(`rotations per page (1–${MAX_LIST_LIMIT}); absent: all of them`),
+  offset: z.coerce
+    .number(typeError('an integer of at least 0'))
+    .int({ error: 'must be an integer of at least 0' })
+    .min(0, { error: 'must be an integer of at least 0' })
+    .default(0)
+    .describe('rotations to skip (in creation order)'),
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Types
 
@@ -638,6 +661,7 @@ export type UpdateRotationPatch = z.output<typeof updateRotationSchema>;
 export type DeleteRotationOptions = z.output<typeof deleteRotationOptionsSchema>;
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 export type RotationNameQuery = z.output<typeof rotationNameQuerySchema>;
+export type ListRotationsQuery = z.output<typeof listRotationsQuerySchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors

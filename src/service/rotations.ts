@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { blamedField, findFailure, FailureType, rootMessage } from '../domain/failures.js';
 import { type ConfigChangeProblem, configChangeProblem, newRotationConfig } from '../domain/rotation-config.js';
-import type { CreateRotationInput, DeleteRotationOptions, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
+import type { CreateRotationInput, DeleteRotationOptions, ListRotationsQuery, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
 import { type GeneratedCredentials, initialRotationState, type RotationConfig, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
 import { readCurrentCredentials } from '../store/credentials.js';
 import { nameTaken, nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
-import { deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
+import { countRotations, deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
 import {
   deleteUpdate,
   getRotationQuery,
@@ -181,6 +181,15 @@ export async function readGeneratedCredentials(ctx: ServiceContext, ref: Rotatio
 /** One database query, no Temporal call per rotation. */
 export async function listRotationViews(ctx: ServiceContext, projectId?: string): Promise<RotationView[]> {
   return (await listRotations(ctx.db.pool, projectId)).map(viewOf);
+}
+
+/** One page of a project's rotations and how many it has in all (from the control database only). */
+export async function listRotationPage(ctx: ServiceContext, query: ListRotationsQuery): Promise<{ secretRotations: RotationView[]; totalCount: number }> {
+  const { projectId, limit, offset } = query;
+  const records = await listRotations(ctx.db.pool, projectId, { limit, offset });
+  // A page that is not the whole list needs its own count.
+  const totalCount = limit === undefined && offset === 0 ? records.length : await countRotations(ctx.db.pool, projectId);
+  return { secretRotations: records.map(viewOf), totalCount };
 }
 
 /** A `rotate` refused by the workflow because of the minimum overlap: a 409 / exit 4 that says when it is allowed. */

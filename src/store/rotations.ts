@@ -64,12 +64,19 @@ export async function findRotationByName(db: Queryable, folderId: string, name: 
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-export async function listRotations(db: Queryable, projectId?: string): Promise<RotationRecord[]> {
+/** In creation order (id breaks ties, so pages never overlap); without a limit, every rotation from the offset on. */
+export async function listRotations(db: Queryable, projectId?: string, page: { limit?: number; offset?: number } = {}): Promise<RotationRecord[]> {
   const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM rotations WHERE ($1::uuid IS NULL OR project_id = $1) ORDER BY created_at, name`,
-    [projectId ?? null],
+    `SELECT ${COLUMNS} FROM rotations WHERE ($1::uuid IS NULL OR project_id = $1) ORDER BY created_at, name, id
+     LIMIT $2 OFFSET $3`,
+    [projectId ?? null, page.limit ?? null, page.offset ?? 0],
   );
   return rows.map(fromRow);
+}
+
+export async function countRotations(db: Queryable, projectId: string): Promise<number> {
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM rotations WHERE project_id = $1', [projectId]);
+  return rows[0].n as number;
 }
 
 export async function updateRotationConfig(db: Queryable, id: string, config: RotationConfig): Promise<void> {

@@ -443,8 +443,14 @@ describe('REST API against the real stack', () => {
       ).secretRotation.id;
       cleanup.push(otherRotationId);
 
-      const list = ok(await call('GET', `${ROT}?projectId=${projectId}`)).secretRotations as Json[];
+      const listResponse = ok(await call('GET', `${ROT}?projectId=${projectId}`));
+      const list = listResponse.secretRotations as Json[];
       expect(list.map((x) => x.id)).toEqual([rotationId]);
+      expect(listResponse.totalCount).toBe(1);
+      // Pages: the same rotation on the first page of one, none after it; the total either way.
+      expect(ok(await call('GET', `${ROT}?projectId=${projectId}&limit=1`))).toMatchObject({ secretRotations: [{ id: rotationId }], totalCount: 1 });
+      expect(ok(await call('GET', `${ROT}?projectId=${projectId}&limit=1&offset=1`))).toEqual({ secretRotations: [], totalCount: 1 });
+      expect(ok(await call('GET', `${ROT}?projectId=${projectId}&offset=1`))).toEqual({ secretRotations: [], totalCount: 1 });
       expectSeedShape(list[0]!);
       const otherList = ok(await call('GET', `${ROT}?projectId=${otherProjectId}`)).secretRotations as Json[];
       expect(otherList).toHaveLength(1);
@@ -468,7 +474,11 @@ describe('REST API against the real stack', () => {
     it('get errors: 400 naming the field, 404 unknown id/name/folder', async () => {
       expectError(await call('GET', ROT), 400, 'projectId');
       expectError(await call('GET', `${ROT}?projectId=abc`), 400, 'projectId');
-      expectError(await call('GET', `${ROT}?projectId=${projectId}&limit=5`), 400, 'limit');
+      for (const limit of ['0', '1001', '1.5', 'abc']) {
+        expect(expectError(await call('GET', `${ROT}?projectId=${projectId}&limit=${limit}`), 400, 'limit').message).toMatch(/integer from 1 to 1000/);
+      }
+      expect(expectError(await call('GET', `${ROT}?projectId=${projectId}&offset=-1`), 400, 'offset').message).toMatch(/at least 0/);
+      expectError(await call('GET', `${ROT}?projectId=${projectId}&page=2`), 400, 'page');
       expectError(await call('GET', `${ROT}/not-a-uuid`), 400, 'rotationId');
       expectError(await call('GET', `${ROT}/%E0%A4%A`), 400); // broken percent-encoding
       for (const path of ['', '/rotate-secrets', '/generated-credentials']) {

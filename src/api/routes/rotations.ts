@@ -3,10 +3,10 @@ import { z } from 'zod';
 import {
   createRotationSchema,
   deleteRotationOptionsSchema,
+  listRotationsQuerySchema,
   rotateOptionsSchema,
   rotationNameQuerySchema,
   updateRotationSchema,
-  uuidSchema,
 } from '../../domain/rotation-schemas.js';
 import { checkRotation } from '../../service/rotation-check.js';
 import {
@@ -15,7 +15,7 @@ import {
   getRotationByName,
   getRotationView,
   incidentRotation,
-  listRotationViews,
+  listRotationPage,
   readGeneratedCredentials,
   requireRotation,
   rotateRotation,
@@ -45,10 +45,16 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
 
   app.get(
     '',
-    { schema: { tags, querystring: z.strictObject({ projectId: uuidSchema }), response: { 200: z.object({ secretRotations: z.array(rotationSchema) }), ...errors } } },
+    {
+      schema: {
+        tags,
+        querystring: listRotationsQuerySchema,
+        response: { 200: z.object({ secretRotations: z.array(rotationSchema), totalCount: z.number().int() }), ...errors },
+      },
+    },
     async (req) => {
       allow(req, 'read', req.query.projectId);
-      return { secretRotations: await listRotationViews(ctx, req.query.projectId) };
+      return listRotationPage(ctx, req.query);
     },
   );
 
