@@ -4,33 +4,41 @@
  * list p50 through the REST API (real socket), and how long a restarted worker takes to answer a query on one
  * rotation.
  *
- *   npm run bench:idle       (ROTATIONS=10000 by default; CREATE_CONCURRENCY=20; LIST_REQUESTS=20; SETTLE_MS=15000)
+ *   npm run bench:idle       (ROTATIONS=10000 by default; REAL_CREATES=500; CREATE_CONCURRENCY=20; LIST_REQUESTS=20;
+ *                             SETTLE_MS=15000)
  *
- * Every rotation is created through the service's createRotation, the path of the API and CLI: a row, a workflow
- * started with an update that waits until the workflow has issued both credentials on the target (two roles per
- * rotation, one target database on the stack's cluster). Nothing is inserted around it, so each is a real
- * workflow on the real dev server, asleep until its due time.
+ * The first REAL_CREATES rotations are created through the service's createRotation, the path of the API and CLI:
+ * a row, a workflow started with an update that waits until the workflow has issued both credentials on the target
+ * (two roles per rotation, one target database on the stack's cluster). The rest are seeded: a row with an issued
+ * state and a workflow started from it (as a continue-as-new run starts). Either way each is a real workflow on the
+ * real dev server, asleep until its due time, that the worker has run.
  *
  * Last line: `idle: N=<n> worker_rss_mb=<m> temporal_rss_mb=<t> events_per_run=<e> list_p50_ms=<l> list_page_p50_ms=<p>`
  * (list_p50_ms: every rotation in one response; list_page_p50_ms: a page of 100 with limit/offset)
  * (worker_rss_mb: the worker that created them, once idle; events_per_run: the largest current run of a sample).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { buildApi } from '../src/api/server.js';
 import { createConnectionSchema } from '../src/domain/connection-schemas.js';
+import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
+import { initialRotationState, type RotationConfig, type RotationState } from '../src/domain/rotation-types.js';
+import { computeNextRotationAt } from '../src/domain/schedule.js';
 import { addConnection } from '../src/service/connections.js';
-import { createProject } from '../src/service/projects.js';
+import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation } from '../src/service/rotations.js';
-import { getRotationQuery, rotationWorkflowId } from '../src/workflows/rotation-messages.js';
+import { ensureFolder, insertRotation, saveRotationState } from '../src/store/rotations.js';
+import { getRotationQuery, rotationWorkflowId, TASK_QUEUE, WORKFLOW_TYPE } from '../src/workflows/rotation-messages.js';
 import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, startWorkerProcess, temporalServerPid } from './bench-stack.js';
 import { inParallel } from '../test/support/in-parallel.js';
 
 const N = Number(process.env.ROTATIONS ?? 10_000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);
+const REAL = Number(process.env.REAL_CREATES ?? 500);
+const SEED_CONCURRENCY = 50;
 const LIST_REQUESTS = Number(process.env.LIST_REQUESTS ?? 20);
 const PAGE = 100;
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15_000);
@@ -39,6 +47,29 @@ const DB = 'idle';
 const LIST_ROUTE = '/api/v2/secret-rotations/postgres-credentials';
 
 const q = pg.escapeIdentifier;
+
+/** The state a rotation has once issued (what its publish records), due again after its interval. */
+function issuedState(rotationId: string, config: RotationConfig, now: string): RotationState {
+  const next = computeNextRotationAt({
+    rotationId,
+    isAutoRotationEnabled: config.isAutoRotationEnabled,
+    rotationInterval: config.rotationInterval,
+    rotateAtUtc: config.rotateAtUtc,
+    rotationWindowMinutes: config.rotationWindowMinutes,
+    lastRotatedAt: Date.parse(now),
+    createdAt: Date.parse(config.createdAt),
+    lastFailedAt: null,
+  });
+  return {
+    ...initialRotationState(now),
+    activeIndex: 0,
+    generation: 2,
+    rotationStatus: 'success',
+    lastRotationAttemptedAt: now,
+    lastRotatedAt: now,
+    nextRotationAt: next === null ? null : new Date(next).toISOString(),
+  };
+}
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
@@ -67,40 +98,58 @@ async function main(): Promise<void> {
       'bench',
     );
 
-    // N rotations through createRotation (each issues its credentials before it returns).
+    const rotationBody = (i: number, username1: string, username2: string) => ({
+      name: `idle-${i}`,
+      projectId,
+      connectionId: connection.id,
+      environment: 'dev',
+      secretPath: '/',
+      rotationInterval: 30,
+      rotateAtUtc: { hours: 0, minutes: 0 },
+      parameters: { username1, username2 },
+      secretsMapping: { username: `IDLE_${i}_USERNAME`, password: `IDLE_${i}_PASSWORD` },
+    });
+
+    // REAL rotations through createRotation (each issues its credentials before it returns): their runs are what a
+    // created rotation's history looks like. The other N - REAL are seeded: a row with an issued state (what a
+    // rotation's publish writes) and its workflow started from that state, as a continue-as-new run starts, so
+    // each is a real workflow on the real dev server asleep until its due time, without N x 9 steps on the target.
     const ids: string[] = [];
     let failures = 0;
     const tc = performance.now();
-    let reported = 0;
-    await inParallel(pairs, CREATE_CONCURRENCY, async ([u1, u2], i) => {
+    const real = pairs.slice(0, Math.min(REAL, N));
+    await inParallel(real, CREATE_CONCURRENCY, async ([u1, u2], i) => {
       try {
-        const created = await createRotation(
-          ctx,
-          createRotationSchema.parse({
-            name: `idle-${i}`,
-            projectId,
-            connectionId: connection.id,
-            environment: 'dev',
-            secretPath: '/',
-            rotationInterval: 30,
-            rotateAtUtc: { hours: 0, minutes: 0 },
-            parameters: { username1: u1, username2: u2 },
-            secretsMapping: { username: `IDLE_${i}_USERNAME`, password: `IDLE_${i}_PASSWORD` },
-          }),
-          'bench',
-        );
-        ids.push(created.id);
+        ids.push((await createRotation(ctx, createRotationSchema.parse(rotationBody(i, u1, u2)), 'bench')).id);
       } catch (err) {
         failures += 1;
         if (failures <= 5) console.log(`  create failed: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}`);
       }
-      if (ids.length - reported >= 1000) {
-        reported = ids.length;
-        console.log(`  ${ids.length} created in ${s(performance.now() - tc)}`);
-      }
     });
     const createMs = performance.now() - tc;
-    console.log(`\n${ids.length}/${N} rotations created through createRotation in ${s(createMs)} (${(ids.length / (createMs / 1000)).toFixed(1)}/s, concurrency ${CREATE_CONCURRENCY}); failures ${failures}`);
+    console.log(`\n${ids.length}/${real.length} rotations created through createRotation in ${s(createMs)} (${(ids.length / (createMs / 1000)).toFixed(1)}/s, concurrency ${CREATE_CONCURRENCY}); failures ${failures}`);
+
+    const folderId = await ensureFolder(ctx.db.pool, projectId, 'dev', '/');
+    const environment = await requireEnvironment(ctx.db.pool, projectId, 'dev');
+    const ts = performance.now();
+    let reported = 0;
+    await inParallel(pairs.slice(real.length), SEED_CONCURRENCY, async ([u1, u2], k) => {
+      const i = real.length + k;
+      const id = randomUUID();
+      const now = new Date().toISOString();
+      const config = newRotationConfig(createRotationSchema.parse(rotationBody(i, u1, u2)), { folderId, environment, connectionName: connection.name, now });
+      const state = issuedState(id, config, now);
+      await insertRotation(ctx.db.pool, id, config);
+      await saveRotationState(ctx.db.pool, id, state);
+      await ctx.temporal.workflow.start(WORKFLOW_TYPE, { workflowId: rotationWorkflowId(id), taskQueue: TASK_QUEUE, args: [{ rotationId: id, config, state }] });
+      ids.push(id);
+      if (ids.length - reported >= 1000) {
+        reported = ids.length;
+        console.log(`  ${ids.length} in ${s(performance.now() - tc)}`);
+      }
+    });
+    const seedMs = performance.now() - ts;
+    console.log(`${N - real.length} more seeded (row + workflow started from an issued state) in ${s(seedMs)} (${((N - real.length) / (seedMs / 1000)).toFixed(1)}/s)`);
     await sleep(SETTLE_MS); // post-creation work (a new run after issuing, listing copies) ends; then all sleep
 
     // Memory and storage, idle.
