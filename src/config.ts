@@ -2,14 +2,35 @@ import { z } from 'zod';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 import { DEFAULT_WORKER_SIZING, type WorkerSizing } from './worker/sizing.js';
+import { HOST_PORT, HOST_PORT_RULE, loadTemporalSettings, type TemporalSettings } from './temporal-connection.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** Temporal refuses fewer than 2 cached workflows or workflow-task slots (0 would disable the cache). */
 const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error: 'must be an integer of at least 2' }).default(fallback);
 
+const nonEmpty = () => z.string().min(1, { error: 'must not be empty' }).optional();
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' }).optional();
+
 const envSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // The Temporal connection as the Temporal CLI reads it; unset values come from the temporal.toml profile, then
+  // the defaults (127.0.0.1:7233, namespace default, no TLS). Resolved in temporal-connection.ts.
+  TEMPORAL_ADDRESS: z.string().regex(HOST_PORT, { error: HOST_PORT_RULE }).optional(),
+  TEMPORAL_NAMESPACE: nonEmpty(),
+  TEMPORAL_API_KEY: nonEmpty(),
+  TEMPORAL_TLS: flag,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: nonEmpty(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: nonEmpty(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: nonEmpty(),
+  TEMPORAL_TLS_SERVER_NAME: nonEmpty(),
+  // The TypeScript SDK always verifies the server's name; saying otherwise would be a silent lie.
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: z
+    .enum(['false', '0'], { error: 'is not supported (the server name is always verified): set TEMPORAL_TLS_SERVER_NAME to a name in its certificate' })
+    .optional(),
+  TEMPORAL_PROFILE: nonEmpty(),
+  TEMPORAL_CONFIG_FILE: nonEmpty(),
   DATABASE_URL: z.string().url().optional(),
   ROTATOR_ENCRYPTION_KEY: z.string().optional(),
   // Connections this process opens to one target cluster at most, admin work and login checks together.
@@ -29,8 +50,8 @@ const envSchema = z.object({
 });
 
 export interface RotatorConfig {
-  temporalAddress: string;
-  temporalNamespace: string;
+  /** How to reach Temporal (address, namespace, TLS, API key), resolved from TEMPORAL_* and temporal.toml. */
+  temporal: TemporalSettings;
   databaseUrl: string | undefined;
   encryptionKey: string | undefined;
   targetLimits: TargetLimits;
@@ -59,8 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     );
   }
   return {
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporal: loadTemporalSettings(env),
     databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
     targetLimits: {

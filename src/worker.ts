@@ -10,11 +10,24 @@ Runtime.install({
   shutdownSignals: ['SIGINT', 'SIGTERM'],
 });
 
+// The Runtime takes over SIGINT/SIGTERM, but only a running worker hears it: a start-up still waiting for
+// Temporal must stop on them too.
+const starting = new AbortController();
+const stopStarting = () => starting.abort(new Error('stopped by a signal while starting'));
+process.once('SIGINT', stopStarting);
+process.once('SIGTERM', stopStarting);
+
 try {
-  const running = await startWorker(config);
-  log.info({ temporal: config.temporalAddress, sizing: config.workerSizing }, 'worker started');
+  const running = await startWorker(config, { signal: starting.signal });
+  process.off('SIGINT', stopStarting);
+  process.off('SIGTERM', stopStarting);
+  log.info({ temporal: config.temporal.summary, sizing: config.workerSizing }, 'worker started');
   await running.run;
 } catch (err) {
+  if (starting.signal.aborted) {
+    log.info('worker stopped before it started');
+    process.exit(0);
+  }
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
   process.exit(1);
 }
