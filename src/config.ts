@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 import { DEFAULT_WORKER_SIZING, type WorkerSizing } from './worker/sizing.js';
+import { checkKeyPair, parseCertificate, readSettingFile, SettingError } from './pem.js';
 import { HOST_PORT, HOST_PORT_RULE, loadTemporalSettings, type TemporalSettings } from './temporal-connection.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -31,6 +32,10 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_PROFILE: nonEmpty(),
   TEMPORAL_CONFIG_FILE: nonEmpty(),
+  // HTTPS for the API: PEM files; with a client CA, only clients with a certificate it signed get through.
+  ROTATOR_API_TLS_CERT: nonEmpty(),
+  ROTATOR_API_TLS_KEY: nonEmpty(),
+  ROTATOR_API_TLS_CLIENT_CA: nonEmpty(),
   DATABASE_URL: z.string().url().optional(),
   ROTATOR_ENCRYPTION_KEY: z.string().optional(),
   // Connections this process opens to one target cluster at most, admin work and login checks together.
@@ -49,6 +54,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
+/** The API's HTTPS material, read and checked at start. */
+export interface ApiTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Client certificates must be signed by this CA; undefined: no client certificates asked for. */
+  clientCa: Buffer | undefined;
+}
+
 export interface RotatorConfig {
   /** How to reach Temporal (address, namespace, TLS, API key), resolved from TEMPORAL_* and temporal.toml. */
   temporal: TemporalSettings;
@@ -61,6 +74,8 @@ export interface RotatorConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
   webhook: WebhookSettings | null;
+  /** null: the API serves plain HTTP (e.g. behind a reverse proxy that terminates TLS). */
+  apiTls: ApiTls | null;
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -81,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
   }
   return {
     temporal: loadTemporalSettings(env),
+    apiTls: loadApiTls(e),
     databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
     targetLimits: {
@@ -110,6 +126,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
           }
         : null,
   };
+}
+
+function loadApiTls(e: z.infer<typeof envSchema>): ApiTls | null {
+  const { ROTATOR_API_TLS_CERT: certFile, ROTATOR_API_TLS_KEY: keyFile, ROTATOR_API_TLS_CLIENT_CA: caFile } = e;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new Error('invalid environment: ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY: set both (HTTPS) or neither (plain HTTP)');
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    if (caFile !== undefined) throw new Error('invalid environment: ROTATOR_API_TLS_CLIENT_CA: needs ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY (client certificates are asked for over HTTPS)');
+    return null;
+  }
+  try {
+    const cert = readSettingFile('ROTATOR_API_TLS_CERT', certFile);
+    const key = readSettingFile('ROTATOR_API_TLS_KEY', keyFile);
+    checkKeyPair({ setting: 'ROTATOR_API_TLS_CERT', pem: cert }, { setting: 'ROTATOR_API_TLS_KEY', pem: key });
+    const clientCa = caFile === undefined ? undefined : readSettingFile('ROTATOR_API_TLS_CLIENT_CA', caFile);
+    if (clientCa) parseCertificate('ROTATOR_API_TLS_CLIENT_CA', clientCa);
+    return { cert, key, clientCa };
+  } catch (err) {
+    if (err instanceof SettingError) throw new Error(`invalid environment: ${err.message}`);
+    throw err;
+  }
 }
 
 export function requireDatabaseUrl(config: RotatorConfig): string {

@@ -1,8 +1,8 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type ClientConfigProfile, type ConfigDataSource, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/client';
+import { checkKeyPair, parseCertificate, readSettingFile, SettingError } from './pem.js';
 
 /** Where Temporal is when neither the environment nor a temporal.toml profile says (the local dev server). */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -40,17 +40,13 @@ type Env = Record<string, string | undefined>;
 
 /** The three TLS inputs that may come from files, with the names the Temporal CLI gives them. */
 const TLS_SOURCES = {
-  clientCert: { env: 'TEMPORAL_TLS_CLIENT_CERT', toml: 'client_cert', kind: 'certificate' },
-  clientKey: { env: 'TEMPORAL_TLS_CLIENT_KEY', toml: 'client_key', kind: 'private key' },
-  serverCACert: { env: 'TEMPORAL_TLS_SERVER_CA_CERT', toml: 'server_ca_cert', kind: 'certificate' },
+  clientCert: { env: 'TEMPORAL_TLS_CLIENT_CERT', toml: 'client_cert' },
+  clientKey: { env: 'TEMPORAL_TLS_CLIENT_KEY', toml: 'client_key' },
+  serverCACert: { env: 'TEMPORAL_TLS_SERVER_CA_CERT', toml: 'server_ca_cert' },
 } as const;
 type TlsSource = keyof typeof TLS_SOURCES;
 
-class TemporalSettingsError extends Error {
-  constructor(source: string, rule: string) {
-    super(`invalid Temporal connection settings: ${source}: ${rule}`);
-  }
-}
+const PREFIX = 'invalid Temporal connection settings';
 
 /**
  * Resolves the Temporal connection as the Temporal CLI and SDKs do (`@temporalio/envconfig`): a profile of
@@ -59,9 +55,18 @@ class TemporalSettingsError extends Error {
  * process at start, named by the variable (or profile key) that pointed at it.
  */
 export function loadTemporalSettings(env: Env): TemporalSettings {
+  try {
+    return resolve(env);
+  } catch (err) {
+    if (err instanceof SettingError) throw new Error(`${PREFIX}: ${err.message}`);
+    throw err;
+  }
+}
+
+function resolve(env: Env): TemporalSettings {
   const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const configFile = vars.TEMPORAL_CONFIG_FILE;
-  if (configFile !== undefined && !existsSync(configFile)) throw new TemporalSettingsError('TEMPORAL_CONFIG_FILE', `${configFile} does not exist`);
+  if (configFile !== undefined && !existsSync(configFile)) throw new SettingError('TEMPORAL_CONFIG_FILE', `${configFile} does not exist`);
   const profileName = vars.TEMPORAL_PROFILE ?? 'default';
   const fileLabel = configFile ?? 'temporal.toml';
   const load = (disableEnv: boolean): ClientConfigProfile => {
@@ -70,8 +75,8 @@ export function loadTemporalSettings(env: Env): TemporalSettings {
     } catch (err) {
       // First line only: a TOML parse error quotes the file, which may hold an api_key.
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-      if (/^Profile '.*' not found/.test(reason)) throw new TemporalSettingsError('TEMPORAL_PROFILE', `profile "${profileName}" is not in ${fileLabel}`);
-      throw new TemporalSettingsError(configFile ? `TEMPORAL_CONFIG_FILE (${configFile})` : 'temporal.toml', reason);
+      if (/^Profile '.*' not found/.test(reason)) throw new SettingError('TEMPORAL_PROFILE', `profile "${profileName}" is not in ${fileLabel}`);
+      throw new SettingError(configFile ? `TEMPORAL_CONFIG_FILE (${configFile})` : 'temporal.toml', reason);
     }
   };
   const fromFile = load(true);
@@ -80,9 +85,9 @@ export function loadTemporalSettings(env: Env): TemporalSettings {
   const nameOf = (envName: string, tomlKey: string) => (vars[envName] !== undefined ? envName : `${tomlKey} of profile "${profileName}" in ${fileLabel}`);
 
   const address = profile.address ?? DEFAULT_TEMPORAL_ADDRESS;
-  if (!HOST_PORT.test(address)) throw new TemporalSettingsError(nameOf('TEMPORAL_ADDRESS', 'address'), HOST_PORT_RULE);
+  if (!HOST_PORT.test(address)) throw new SettingError(nameOf('TEMPORAL_ADDRESS', 'address'), HOST_PORT_RULE);
   const namespace = profile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
-  if (profile.apiKey === '') throw new TemporalSettingsError(nameOf('TEMPORAL_API_KEY', 'api_key'), 'must not be empty');
+  if (profile.apiKey === '') throw new SettingError(nameOf('TEMPORAL_API_KEY', 'api_key'), 'must not be empty');
 
   const tls = profile.tls === undefined || profile.tls.disabled ? profile.tls : checkedTls(profile.tls, vars, nameOf);
   const options = toClientOptions({ ...profile, address, namespace, tls });
@@ -118,37 +123,21 @@ function checkedTls(tls: NonNullable<ClientConfigProfile['tls']>, vars: Env, nam
   const read = (which: TlsSource): { data: Uint8Array } | undefined => {
     const source: ConfigDataSource | undefined = tls[which];
     if (source === undefined) return undefined;
-    if (!('path' in source)) return { data: typeof source.data === 'string' ? Buffer.from(source.data) : source.data };
-    try {
-      return { data: readFileSync(source.path) };
-    } catch (err) {
-      throw new TemporalSettingsError(sourceName(which), `cannot read ${source.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
-  const parse = <T>(which: TlsSource, data: Uint8Array, make: (pem: Buffer) => T): T => {
-    try {
-      return make(Buffer.from(data));
-    } catch {
-      // Never the content: it may be a private key.
-      throw new TemporalSettingsError(sourceName(which), `must be a PEM ${TLS_SOURCES[which].kind}`);
-    }
+    if ('path' in source) return { data: readSettingFile(sourceName(which), source.path) };
+    return { data: typeof source.data === 'string' ? Buffer.from(source.data) : source.data };
   };
   const clientCert = read('clientCert');
   const clientKey = read('clientKey');
   const serverCACert = read('serverCACert');
   if ((clientCert === undefined) !== (clientKey === undefined)) {
-    throw new TemporalSettingsError(
+    throw new SettingError(
       `${sourceName('clientCert')} and ${sourceName('clientKey')}`,
       'a client certificate needs its private key: set both (…_PATH or …_DATA) or neither',
     );
   }
-  if (serverCACert) parse('serverCACert', serverCACert.data, (pem) => new X509Certificate(pem));
-  if (clientCert && clientKey) {
-    const cert = parse('clientCert', clientCert.data, (pem) => new X509Certificate(pem));
-    const key = parse('clientKey', clientKey.data, (pem) => createPrivateKey(pem));
-    if (!cert.checkPrivateKey(key)) throw new TemporalSettingsError(sourceName('clientKey'), `is not the private key of the certificate in ${sourceName('clientCert')}`);
-  }
-  if (tls.serverName === '') throw new TemporalSettingsError(nameOf('TEMPORAL_TLS_SERVER_NAME', 'tls.server_name'), 'must not be empty');
+  if (serverCACert) parseCertificate(sourceName('serverCACert'), serverCACert.data);
+  if (clientCert && clientKey) checkKeyPair({ setting: sourceName('clientCert'), pem: clientCert.data }, { setting: sourceName('clientKey'), pem: clientKey.data });
+  if (tls.serverName === '') throw new SettingError(nameOf('TEMPORAL_TLS_SERVER_NAME', 'tls.server_name'), 'must not be empty');
   return { ...tls, clientCert, clientKey, serverCACert };
 }
 
