@@ -6,10 +6,7 @@ import { readFileSync } from 'node:fs';
  * setting and the rule, never the content: a key file's bytes must not reach a log.
  */
 export class SettingError extends Error {
-  constructor(
-    readonly setting: string,
-    readonly rule: string,
-  ) {
+  constructor(setting: string, rule: string) {
     super(`${setting}: ${rule}`);
   }
 }

@@ -5,8 +5,8 @@ import type { TLSConfig } from '@temporalio/client';
 import { checkKeyPair, parseCertificate, readSettingFile, SettingError } from './pem.js';
 
 /** Where Temporal is when neither the environment nor a temporal.toml profile says (the local dev server). */
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
+const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+const DEFAULT_TEMPORAL_NAMESPACE = 'default';
 
 /** `host:port`, `[v6]:port`: what the SDK dials (no scheme, no path). */
 export const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/;
@@ -26,7 +26,7 @@ export interface TemporalConnectionSummary {
   namespace: string;
   tls: 'off' | 'on' | 'mutual';
   apiKey: boolean;
-  /** The temporal.toml profile selected by TEMPORAL_PROFILE, if any. */
+  /** The temporal.toml profile in use (TEMPORAL_PROFILE, else "default" when the file has it); undefined: none. */
   profile: string | undefined;
 }
 
@@ -89,7 +89,7 @@ function resolve(env: Env): TemporalSettings {
   const namespace = profile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
   if (profile.apiKey === '') throw new SettingError(nameOf('TEMPORAL_API_KEY', 'api_key'), 'must not be empty');
 
-  const tls = profile.tls === undefined || profile.tls.disabled ? profile.tls : checkedTls(profile.tls, vars, nameOf);
+  const tls = profile.tls === undefined || profile.tls.disabled ? profile.tls : checkedTls(profile.tls, nameOf);
   const options = toClientOptions({ ...profile, address, namespace, tls });
   const connection: TemporalConnectionOptions = {
     address,
@@ -112,7 +112,7 @@ function resolve(env: Env): TemporalSettings {
 }
 
 /** The TLS settings with every file read into memory and checked: PEM that parses, a key that fits its certificate. */
-function checkedTls(tls: NonNullable<ClientConfigProfile['tls']>, vars: Env, nameOf: (envName: string, tomlKey: string) => string) {
+function checkedTls(tls: NonNullable<ClientConfigProfile['tls']>, nameOf: (envName: string, tomlKey: string) => string) {
   const sourceName = (which: TlsSource) => {
     const { env, toml } = TLS_SOURCES[which];
     const source = tls[which];
@@ -174,7 +174,9 @@ export function classifyConnectError(err: unknown, settings: TemporalSettings): 
     return fatal('the server refused this client (check TEMPORAL_API_KEY, the client certificate and TEMPORAL_NAMESPACE)');
   }
   if (/Unavailable|UNAVAILABLE|tcp connect error|Connection(?:Refused|Reset|Aborted)|connection (?:refused|reset|closed)|BrokenPipe|broken pipe|timed out|TimedOut|deadline|dns error|ECONNREFUSED|ECONNRESET/i.test(text)) {
-    return { retry: true, reason: text.slice(0, 300) };
+    // A TLS server hangs up on a plain client just as a restarting server does: say so, it cannot be told apart.
+    const hint = settings.summary.tls === 'off' && /Reset|BrokenPipe|broken pipe/i.test(text) ? ' (if the server expects TLS: TEMPORAL_TLS=true)' : '';
+    return { retry: true, reason: `${text.slice(0, 300)}${hint}` };
   }
   return fatal('cannot connect');
 }
