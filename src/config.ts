@@ -150,6 +150,16 @@ function loadApiTls(e: z.infer<typeof envSchema>): ApiTls | null {
   }
 }
 
+/** For a process's start: a bad setting ends it with the message alone (exit 1), not a stack trace. */
+export function loadConfigOrExit(): RotatorConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
 export function requireDatabaseUrl(config: RotatorConfig): string {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: point it at the control database (postgres://user:pass@host:5432/rotator).');
   return config.databaseUrl;

@@ -1,9 +1,9 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './worker/build-worker.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'pg-rotator-worker');
 Runtime.install({
   logger: new DefaultLogger('INFO', (entry) => log.info({ ...entry.meta }, entry.message)),

@@ -188,6 +188,21 @@ describe('Temporal over TLS and mutual TLS', () => {
     expect(mutual.peers).toEqual([]);
   });
 
+  it('a bad TLS setting stops the worker process at start, naming the variable and the rule (and printing no key)', async () => {
+    const missing = path.join(dir, 'missing-client.crt');
+    const worker = spawnWorker('worker-temporal-bad-setting', {
+      ...tlsEnv('127.0.0.1:1'),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: missing,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: workerCert.keyFile,
+    });
+    expect(await worker.exited).toBe(1);
+    expect(worker.output()).toContain(`invalid Temporal connection settings: TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read ${missing} (ENOENT)`);
+    const mismatched = spawnWorker('worker-temporal-mismatched-key', { ...tlsEnv('127.0.0.1:1', { clientCert: { certFile: workerCert.certFile, keyFile: apiCert.keyFile } }) });
+    expect(await mismatched.exited).toBe(1);
+    expect(mismatched.output()).toContain('TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH');
+    expect(mismatched.output()).not.toContain(readFileSync(apiCert.keyFile, 'utf8').split('\n')[1]!);
+  });
+
   // The worker would wait forever if it took this for "unavailable": that it fails at all shows it did not.
   it('with the wrong CA: the worker fails at start naming the CA problem, the client call names it too', async () => {
     const serverOnly = await startProxy({ mutual: false });
