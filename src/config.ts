@@ -2,14 +2,40 @@ import { z } from 'zod';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 import { DEFAULT_WORKER_SIZING, type WorkerSizing } from './worker/sizing.js';
+import { checkKeyPair, parseCertificate, readSettingFile, SettingError } from './pem.js';
+import { HOST_PORT, HOST_PORT_RULE, loadTemporalSettings, type TemporalSettings } from './temporal-connection.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** Temporal refuses fewer than 2 cached workflows or workflow-task slots (0 would disable the cache). */
 const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error: 'must be an integer of at least 2' }).default(fallback);
 
+const nonEmpty = () => z.string().min(1, { error: 'must not be empty' }).optional();
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' }).optional();
+
 const envSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // The Temporal connection as the Temporal CLI reads it; unset values come from the temporal.toml profile, then
+  // the defaults (127.0.0.1:7233, namespace default, no TLS). Resolved in temporal-connection.ts.
+  TEMPORAL_ADDRESS: z.string().regex(HOST_PORT, { error: HOST_PORT_RULE }).optional(),
+  TEMPORAL_NAMESPACE: nonEmpty(),
+  TEMPORAL_API_KEY: nonEmpty(),
+  TEMPORAL_TLS: flag,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: nonEmpty(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: nonEmpty(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: nonEmpty(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: nonEmpty(),
+  TEMPORAL_TLS_SERVER_NAME: nonEmpty(),
+  // The TypeScript SDK always verifies the server's name; saying otherwise would be a silent lie.
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: z
+    .enum(['false', '0'], { error: 'is not supported (the server name is always verified): set TEMPORAL_TLS_SERVER_NAME to a name in its certificate' })
+    .optional(),
+  TEMPORAL_PROFILE: nonEmpty(),
+  TEMPORAL_CONFIG_FILE: nonEmpty(),
+  // HTTPS for the API: PEM files; with a client CA, only clients with a certificate it signed get through.
+  ROTATOR_API_TLS_CERT: nonEmpty(),
+  ROTATOR_API_TLS_KEY: nonEmpty(),
+  ROTATOR_API_TLS_CLIENT_CA: nonEmpty(),
   DATABASE_URL: z.string().url().optional(),
   ROTATOR_ENCRYPTION_KEY: z.string().optional(),
   // Connections this process opens to one target cluster at most, admin work and login checks together.
@@ -28,9 +54,17 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
+/** The API's HTTPS material, read and checked at start. */
+export interface ApiTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Client certificates must be signed by this CA; undefined: no client certificates asked for. */
+  clientCa: Buffer | undefined;
+}
+
 export interface RotatorConfig {
-  temporalAddress: string;
-  temporalNamespace: string;
+  /** How to reach Temporal (address, namespace, TLS, API key), resolved from TEMPORAL_* and temporal.toml. */
+  temporal: TemporalSettings;
   databaseUrl: string | undefined;
   encryptionKey: string | undefined;
   targetLimits: TargetLimits;
@@ -40,6 +74,8 @@ export interface RotatorConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
   webhook: WebhookSettings | null;
+  /** null: the API serves plain HTTP (e.g. behind a reverse proxy that terminates TLS). */
+  apiTls: ApiTls | null;
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -59,8 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     );
   }
   return {
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporal: loadTemporalSettings(env),
+    apiTls: loadApiTls(e),
     databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
     targetLimits: {
@@ -90,6 +126,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
           }
         : null,
   };
+}
+
+function loadApiTls(e: z.infer<typeof envSchema>): ApiTls | null {
+  const { ROTATOR_API_TLS_CERT: certFile, ROTATOR_API_TLS_KEY: keyFile, ROTATOR_API_TLS_CLIENT_CA: caFile } = e;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new Error('invalid environment: ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY: set both (HTTPS) or neither (plain HTTP)');
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    if (caFile !== undefined) throw new Error('invalid environment: ROTATOR_API_TLS_CLIENT_CA: needs ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY (client certificates are asked for over HTTPS)');
+    return null;
+  }
+  try {
+    const cert = readSettingFile('ROTATOR_API_TLS_CERT', certFile);
+    const key = readSettingFile('ROTATOR_API_TLS_KEY', keyFile);
+    checkKeyPair({ setting: 'ROTATOR_API_TLS_CERT', pem: cert }, { setting: 'ROTATOR_API_TLS_KEY', pem: key });
+    const clientCa = caFile === undefined ? undefined : readSettingFile('ROTATOR_API_TLS_CLIENT_CA', caFile);
+    if (clientCa) parseCertificate('ROTATOR_API_TLS_CLIENT_CA', clientCa);
+    return { cert, key, clientCa };
+  } catch (err) {
+    if (err instanceof SettingError) throw new Error(`invalid environment: ${err.message}`);
+    throw err;
+  }
+}
+
+/** For a process's start: a bad setting ends it with the message alone (exit 1), not a stack trace. */
+export function loadConfigOrExit(): RotatorConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
 }
 
 export function requireDatabaseUrl(config: RotatorConfig): string {

@@ -1,20 +1,33 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './worker/build-worker.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'pg-rotator-worker');
 Runtime.install({
   logger: new DefaultLogger('INFO', (entry) => log.info({ ...entry.meta }, entry.message)),
   shutdownSignals: ['SIGINT', 'SIGTERM'],
 });
 
+// The Runtime takes over SIGINT/SIGTERM, but only a running worker hears it: a start-up still waiting for
+// Temporal must stop on them too.
+const starting = new AbortController();
+const stopStarting = () => starting.abort(new Error('stopped by a signal while starting'));
+process.once('SIGINT', stopStarting);
+process.once('SIGTERM', stopStarting);
+
 try {
-  const running = await startWorker(config);
-  log.info({ temporal: config.temporalAddress, sizing: config.workerSizing }, 'worker started');
+  const running = await startWorker(config, { signal: starting.signal });
+  process.off('SIGINT', stopStarting);
+  process.off('SIGTERM', stopStarting);
+  log.info({ temporal: config.temporal.summary, sizing: config.workerSizing }, 'worker started');
   await running.run;
 } catch (err) {
+  if (starting.signal.aborted) {
+    log.info('worker stopped before it started');
+    process.exit(0);
+  }
   log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
   process.exit(1);
 }

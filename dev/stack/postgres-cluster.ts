@@ -298,9 +298,10 @@ async function ensureTls(layout: Layout, runAs: RunAs | undefined, opts: { subje
     const work = path.join(layout.tlsDir, 'work');
     try {
       const ca = await createCertificateAuthority(work, `pg-rotator local CA ${shortHash(layout.dir)}`);
-      const server = await issueServerCertificate(ca, work, {
+      const server = await issueCertificate(ca, work, {
         name: 'server',
         commonName: 'localhost',
+        purpose: 'server',
         subjectAltNames: opts.subjectAltNames ?? [...DEFAULT_TLS_SUBJECT_ALT_NAMES],
       });
       await writeFile(files.caCertFile, ca.certPem, { mode: 0o644 });
@@ -369,13 +370,14 @@ export async function createCertificateAuthority(dir: string, commonName: string
 }
 
 /**
- * A server certificate (EC P-256 key, `serverAuth`) for `subjectAltNames` (e.g. `IP:127.0.0.1`, `DNS:localhost`)
- * signed by `ca`: `dir/<name>.crt` and `dir/<name>.key` (0600).
+ * A certificate (EC P-256 key) signed by `ca`: `dir/<name>.crt` and `dir/<name>.key` (0600). A server certificate
+ * (`serverAuth`) is valid for `subjectAltNames` (e.g. `IP:127.0.0.1`, `DNS:localhost`); a client certificate
+ * (`clientAuth`) names its holder by `commonName`.
  */
-export async function issueServerCertificate(
+export async function issueCertificate(
   ca: CertificateAuthority,
   dir: string,
-  opts: { name: string; commonName: string; subjectAltNames: string[]; days?: number },
+  opts: { name: string; commonName: string; purpose: 'server' | 'client'; subjectAltNames?: string[]; days?: number },
 ): Promise<{ certFile: string; keyFile: string }> {
   const openssl = requireOpenssl();
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -385,24 +387,24 @@ export async function issueServerCertificate(
   const config = path.join(dir, `${opts.name}.cnf`);
   await writeFile(
     config,
-    opensslConfig(opts.commonName, 'v3_server', [
+    opensslConfig(opts.commonName, 'v3_leaf', [
       'basicConstraints = critical, CA:FALSE',
       'keyUsage = critical, digitalSignature, keyEncipherment',
-      'extendedKeyUsage = serverAuth',
-      `subjectAltName = ${opts.subjectAltNames.join(', ')}`,
+      `extendedKeyUsage = ${opts.purpose === 'server' ? 'serverAuth' : 'clientAuth'}`,
+      ...(opts.subjectAltNames?.length ? [`subjectAltName = ${opts.subjectAltNames.join(', ')}`] : []),
       'subjectKeyIdentifier = hash',
       'authorityKeyIdentifier = keyid',
     ]),
   );
-  await runOrThrow('openssl req (server key and request)', openssl, [
+  await runOrThrow(`openssl req (${opts.purpose} key and request)`, openssl, [
     'req', '-new', '-config', config, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', keyFile, '-out', csrFile,
   ], { cwd: dir });
   await chmod(keyFile, 0o600);
-  await runOrThrow('openssl x509 (sign server certificate)', openssl, [
+  await runOrThrow(`openssl x509 (sign ${opts.purpose} certificate)`, openssl, [
     'x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile,
     '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(opts.days ?? 825),
-    '-extfile', config, '-extensions', 'v3_server', '-out', certFile,
+    '-extfile', config, '-extensions', 'v3_leaf', '-out', certFile,
   ], { cwd: dir });
   await rm(csrFile, { force: true });
   return { certFile, keyFile };

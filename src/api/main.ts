@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { loadConfig, requireDatabaseUrl } from '../config.js';
+import { loadConfigOrExit, requireDatabaseUrl } from '../config.js';
 import { migrate } from '../store/migrate.js';
 import { openServiceContext } from '../service/context.js';
 import { buildApi } from './server.js';
 
 const port = z.coerce.number().int().min(0).max(65535).default(8080).parse(process.env.ROTATOR_API_PORT);
 const host = process.env.ROTATOR_API_HOST ?? '127.0.0.1';
-const config = loadConfig();
+const config = loadConfigOrExit();
 await migrate(requireDatabaseUrl(config));
 const ctx = await openServiceContext(config);
-const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel } });
+const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel }, tls: config.apiTls });
 const shutdown = async () => {
   await app.close();
   await ctx.close();

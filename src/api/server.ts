@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'f
 import type { z } from 'zod';
 import { formatZodError } from '../domain/rotation-schemas.js';
 import type { TokenAction } from '../domain/token-schemas.js';
+import type { ApiTls } from '../config.js';
 import type { ServiceContext } from '../service/context.js';
 import { fieldError, ServiceError } from '../service/errors.js';
 import { AuthError, authenticate, authorize, type Principal } from '../service/tokens.js';
@@ -32,6 +33,8 @@ export interface ApiOptions {
    * Retry-After); false turns it off (tests that send thousands of bad tokens on purpose).
    */
   authLimit?: AuthLimitOptions | false;
+  /** Serve HTTPS with this certificate (and ask for client certificates when it has a client CA); else plain HTTP. */
+  tls?: ApiTls | null;
 }
 
 declare module 'fastify' {
@@ -68,8 +71,16 @@ export function actorOf(principal: Principal): string {
   return principal.tokenId ? `token:${principal.tokenId}` : 'admin-token';
 }
 
+/** Fastify's `https` option; a client CA makes the TLS handshake itself refuse clients without a certificate it signed. */
+function httpsOptions(tls: ApiTls | null | undefined) {
+  if (!tls) return {};
+  const clientAuth = tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {};
+  return { https: { cert: tls.cert, key: tls.key, ...clientAuth } };
+}
+
 export async function buildApi(opts: ApiOptions) {
   const app = Fastify({
+    ...httpsOptions(opts.tls),
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Path parameters up to 4 KiB: a secret name may be 255 characters, each up to 12 once percent-encoded.

@@ -36,8 +36,8 @@ export async function openServiceContext(config: RotatorConfig, options: Service
     target: new TargetSessions(config.targetLimits),
     get temporal() {
       // A lazy connection dials on its first call; a call fails as UNAVAILABLE (after the retries) while the server is down.
-      connection ??= Connection.lazy({ address: config.temporalAddress, connectTimeout: '10s', interceptors });
-      temporal ??= new Client({ connection, namespace: config.temporalNamespace });
+      connection ??= Connection.lazy({ ...config.temporal.connection, connectTimeout: '10s', interceptors });
+      temporal ??= new Client({ connection, namespace: config.temporal.namespace });
       return temporal;
     },
     async close() {

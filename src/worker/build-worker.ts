@@ -9,6 +9,7 @@ import { createControlPool } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { SecretBox } from '../store/secret-box.js';
 import { type SlotWait, TargetSessions } from '../target/sessions.js';
+import { type RetryOptions, retryWhileUnavailable } from '../temporal-connection.js';
 import { TASK_QUEUE } from '../workflows/rotation-messages.js';
 import { workerOptions } from './sizing.js';
 
@@ -37,25 +38,51 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
+export interface StartWorkerOptions {
+  /** Gives up waiting for an unavailable Temporal (e.g. on SIGTERM during start-up). */
+  signal?: AbortSignal;
+}
+
 /**
  * Builds a worker from configuration: checks the key first (no key, no start), migrates the control database,
  * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured).
+ * While Temporal is unavailable it waits and retries (logging each retry); TLS, credential and namespace
+ * problems fail at once.
  */
-export async function startWorker(config: RotatorConfig): Promise<RunningWorker> {
+export async function startWorker(config: RotatorConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const box = SecretBox.fromBase64(config.encryptionKey);
   const databaseUrl = requireDatabaseUrl(config);
   await migrate(databaseUrl);
   const pool = createControlPool(databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const sessions = new TargetSessions(config.targetLimits, logSlotWait);
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporalNamespace,
-    taskQueue: TASK_QUEUE,
-    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: { pool, box }, sessions, webhooks: config.webhook !== null }),
-    ...workerOptions(config.workerSizing),
-  });
+  const retry: RetryOptions = {
+    signal: options.signal,
+    onRetry: ({ what, attempt, retryInMs, reason }) =>
+      Runtime.instance().logger.warn(`${what}: Temporal is unavailable, retrying`, { temporal: config.temporal.summary, attempt, retryInMs, reason }),
+  };
+  const giveUp = async (err: unknown, connection?: NativeConnection): Promise<never> => {
+    await connection?.close().catch(() => {});
+    await pool.end().catch(() => {});
+    throw err;
+  };
+  const connection = await retryWhileUnavailable('connecting to Temporal', config.temporal, () => NativeConnection.connect(config.temporal.connection), retry).catch(
+    (err: unknown) => giveUp(err),
+  );
+  // Worker.create checks the namespace: the server can go away between the connect and this call.
+  const worker = await retryWhileUnavailable(
+    'registering the worker',
+    config.temporal,
+    () =>
+      Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: TASK_QUEUE,
+        ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath }),
+        activities: createActivities({ db: { pool, box }, sessions, webhooks: config.webhook !== null }),
+        ...workerOptions(config.workerSizing),
+      }),
+    retry,
+  ).catch((err: unknown) => giveUp(err, connection));
   const webhooks = config.webhook ? startWebhookSender(pool, config.webhook) : null;
   let reported = 0;
   const waitReport = setInterval(() => {
