@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { execa } from 'execa';
 import { DAY_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
@@ -23,6 +24,7 @@ import {
   TASK_QUEUE,
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
+import { rotationSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { ensureTemporalBinaries } from '../../dev/stack/temporal-binaries.js';
 import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
 import { startTimeSkippingWorker } from '../support/time-skipping.js';
@@ -37,17 +39,29 @@ await execa('npx', ['tsx', path.join(here, '..', '..', 'scripts', 'bundle-workfl
 const { testServer } = await ensureTemporalBinaries();
 const harness = await startTimeSkippingWorker(targets, 'WARN', { testServerPath: testServer, workflowBundlePath: bundle });
 const { env } = harness;
+// Registered as the compose namespace job registers them (deploy/temporal/scripts/create-namespace.sh).
+const { INDEXED_VALUE_TYPE_KEYWORD: KEYWORD, INDEXED_VALUE_TYPE_DATETIME: DATETIME } = proto.temporal.api.enums.v1.IndexedValueType;
+const { projectId, status, nextAt } = rotationSearchAttributes;
+await env.connection.operatorService.addSearchAttributes({
+  namespace: 'default',
+  searchAttributes: { [projectId.name]: KEYWORD, [status.name]: KEYWORD, [nextAt.name]: DATETIME },
+});
 
-async function start(name: string, overrides: Parameters<typeof sampleConfig>[0] = {}) {
+/**
+ * Starts a rotation as the service does: the issue update comes with the start. `searchAttributes`: the starter
+ * sets the project attribute, as it does where the namespace has the attributes registered (the workflow then
+ * upserts status and next rotation).
+ */
+async function start(name: string, overrides: Parameters<typeof sampleConfig>[0] = {}, { searchAttributes = false } = {}) {
   const now = new Date(await env.currentTimeMs()).toISOString();
   const target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, ...overrides }));
   targets.set(name, target);
-  // As the service starts it: the issue update comes with the start.
   const startWorkflowOperation = new WithStartWorkflowOperation(postgresCredentialsRotation, {
     workflowId: `replay-${name}`,
     taskQueue: TASK_QUEUE,
     args: [{ rotationId: name, config: target.config }],
     workflowIdConflictPolicy: 'FAIL',
+    ...(searchAttributes ? { typedSearchAttributes: [{ key: rotationSearchAttributes.projectId, value: target.config.projectId }] } : {}),
   });
   const issued = await env.client.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation }).catch((err: unknown) => err);
   const handle = await startWorkflowOperation.workflowHandle();
@@ -155,6 +169,16 @@ const paths: Record<string, () => Promise<void>> = {
     await handle.executeUpdate(deleteUpdate, { args: [{ deleteSecrets: true, revokeGeneratedCredentials: true, actor: 'token:replay' }] });
     await handle.result();
     await save('delete', handle);
+  },
+  async 'search-attributes'() {
+    const { handle, target } = await start('search-attributes', { rotationInterval: 1 }, { searchAttributes: true });
+    target.applyFailure = 'connect ECONNREFUSED 10.0.0.1:5432';
+    const { nextRotationAt } = await handle.query(getRotationQuery);
+    await sleepUntil(Date.parse(nextRotationAt!) + MINUTE_MS); // failed: status and next rotation change
+    target.applyFailure = null;
+    await handle.executeUpdate(rotateUpdate, { args: [{}] }); // success again
+    await handle.executeUpdate(updateConfigUpdate, { args: [{ isAutoRotationEnabled: false }] }); // no next rotation
+    await save('search-attributes', handle);
   },
   async 'continue-as-new'() {
     const { handle } = await start('continue-as-new');

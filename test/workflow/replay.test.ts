@@ -23,6 +23,7 @@ const PATHS = [
   'config-change',
   'pause-resume',
   'delete',
+  'search-attributes',
   'continue-as-new-first-run',
   'continue-as-new-next-run',
 ];
