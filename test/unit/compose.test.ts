@@ -236,6 +236,13 @@ describe('docker-compose.yml', () => {
     expect(ports.find((p) => p.service === 'temporal-ui')?.hostPort).toBe('8233');
   });
 
+  it('publishes the worker and API metrics ports (9464, 9465) on the host loopback only', () => {
+    const ports = services.flatMap(([name, service]) => publishedPorts(name, service));
+    const metrics = ports.filter((p) => p.hostPort === '9464' || p.hostPort === '9465');
+    expect(metrics.map((p) => `${p.service}:${p.hostPort}`).sort()).toEqual(['api:9465', 'worker:9464']);
+    for (const port of metrics) expect(port.hostIp, `${port.service}:${port.hostPort}`).toBe('127.0.0.1');
+  });
+
   it('requires ROTATOR_ENCRYPTION_KEY from the environment and never holds a literal key', () => {
     const users = services.filter(([, s]) => 'ROTATOR_ENCRYPTION_KEY' in environmentOf(s));
     expect(users.map(([n]) => n)).toContain('worker');
