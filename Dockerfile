@@ -1,5 +1,5 @@
-# pg-rotator worker image (the REST API will use the same image with another command).
-# TypeScript runs through tsx, a runtime dependency, so there is no build step and no devDependencies.
+# pg-rotator image: the worker, and the REST API with another command (`npx tsx src/api/main.ts`).
+# TypeScript runs through tsx, a runtime dependency, so the only build step is the workflow bundle.
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -16,7 +16,16 @@ RUN npm ci --omit=dev && npm cache clean --force
 # The product only: the dev stack (dev/), tests and benchmarks stay out (.dockerignore excludes them too).
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts/bundle-workflows.ts ./scripts/
+
+# The workflow code bundled once at build time: the worker starts without webpack, and the image runs exactly the
+# code its replay test (test/workflow/replay.test.ts) checked against the captured histories.
+RUN npx tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+ENV ROTATOR_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 
 USER node
+
+# API port, worker metrics/health port, API metrics port (each off unless configured; see the README).
+EXPOSE 8080 9464 9465
 
 CMD ["npx", "tsx", "src/worker.ts"]

@@ -14,10 +14,15 @@ export interface TimeSkippingWorker {
  * Temporal's time-skipping test server (day-long sleeps take milliseconds) and one worker for the file, whose
  * activity calls are each routed to the FakeTarget of their rotation id (workflows of earlier tests keep running).
  */
-export async function startTimeSkippingWorker(targets: Map<string, FakeTarget>, logLevel: LogLevel): Promise<TimeSkippingWorker> {
+export async function startTimeSkippingWorker(
+  targets: Map<string, FakeTarget>,
+  logLevel: LogLevel,
+  // Inside Vitest both come from the global setup; a plain script (test/replay/capture.ts) passes its own.
+  paths: { testServerPath: string; workflowBundlePath: string } = { testServerPath: inject('testServerPath'), workflowBundlePath: inject('workflowBundlePath') },
+): Promise<TimeSkippingWorker> {
   Runtime.install({ logger: new DefaultLogger(logLevel) });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+    server: { executable: { type: 'existing-path', path: paths.testServerPath } },
   });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -33,7 +38,7 @@ export async function startTimeSkippingWorker(targets: Map<string, FakeTarget>, 
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
+      workflowBundle: { codePath: paths.workflowBundlePath },
       activities: Object.fromEntries(activityNames.map((name) => [name, proxy[name]])),
     });
     running = worker.run();

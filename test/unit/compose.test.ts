@@ -5,79 +5,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { argv, type ComposeFile, environmentOf, interpolate, type Service } from '../support/compose-file.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const composeFile = path.join(root, 'docker-compose.yml');
 const composeText = readFileSync(composeFile, 'utf8');
 const composeDoc = parseDocument(composeText);
 
-type Dict = Record<string, unknown>;
-
-interface Service {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  entrypoint?: string | string[];
-  environment?: Dict | string[];
-  env_file?: string | (string | { path: string })[];
-  volumes?: (string | Dict)[];
-  configs?: (string | Dict)[];
-  secrets?: (string | Dict)[];
-  ports?: (string | number | Dict)[];
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: Dict;
-  restart?: string;
-  profiles?: string[];
-}
-
-interface ComposeFile {
-  name?: string;
-  services: Record<string, Service>;
-  volumes?: Dict | null;
-  configs?: Record<string, { file?: string }>;
-  secrets?: Record<string, { file?: string }>;
-}
-
 const compose = composeDoc.toJS() as ComposeFile;
 const services = Object.entries(compose.services ?? {});
 const serviceNames = services.map(([name]) => name);
 const builtServices = services.filter(([, s]) => s.build !== undefined);
-
-/**
- * Compose variable interpolation with the file's own defaults (the caller's environment is ignored
- * so the test is deterministic): `${X:-d}`/`${X-d}` → d, `${X:?msg}`/`${X?msg}` → a placeholder,
- * `${X}`/`$X` → '', `$$` → `$`.
- */
-function interpolate(value: string): string {
-  return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, _name: string | undefined, op: string | undefined, arg: string | undefined) => {
-      if (match === '$$') return '$';
-      if (op === ':-' || op === '-') return interpolate(arg ?? '');
-      if (op === ':?' || op === '?') return 'REQUIRED';
-      return '';
-    },
-  );
-}
-
-function environmentOf(service: Service): Record<string, string> {
-  const env = service.environment;
-  if (env === undefined) return {};
-  if (Array.isArray(env)) {
-    return Object.fromEntries(
-      env.map((entry) => {
-        const at = entry.indexOf('=');
-        return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
-      }),
-    );
-  }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
-}
-
-function argv(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : value.split(/\s+/).filter(Boolean);
-}
 
 interface Mount {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -298,6 +236,13 @@ describe('docker-compose.yml', () => {
     expect(ports.find((p) => p.service === 'temporal-ui')?.hostPort).toBe('8233');
   });
 
+  it('publishes the worker and API metrics ports (9464, 9465) on the host loopback only', () => {
+    const ports = services.flatMap(([name, service]) => publishedPorts(name, service));
+    const metrics = ports.filter((p) => p.hostPort === '9464' || p.hostPort === '9465');
+    expect(metrics.map((p) => `${p.service}:${p.hostPort}`).sort()).toEqual(['api:9465', 'worker:9464']);
+    for (const port of metrics) expect(port.hostIp, `${port.service}:${port.hostPort}`).toBe('127.0.0.1');
+  });
+
   it('requires ROTATOR_ENCRYPTION_KEY from the environment and never holds a literal key', () => {
     const users = services.filter(([, s]) => 'ROTATOR_ENCRYPTION_KEY' in environmentOf(s));
     expect(users.map(([n]) => n)).toContain('worker');
@@ -345,14 +290,14 @@ describe('docker-compose.yml', () => {
     const api = compose.services.api ?? {};
     const env = environmentOf(api);
 
-    it('runs src/api/main.ts from the worker image, requires both secrets from the environment, and checks /api/status', () => {
+    it('runs src/api/main.ts from the worker image, requires both secrets from the environment, and checks /readyz', () => {
       expect(buildOf(api)?.dockerfile).toBe(path.join(root, 'Dockerfile'));
       expect(api.command).toEqual(['npx', 'tsx', 'src/api/main.ts']);
       expect(existsSync(path.join(root, 'src', 'api', 'main.ts')), 'src/api/main.ts').toBe(true);
       expect(env.ROTATOR_ENCRYPTION_KEY).toMatch(required('ROTATOR_ENCRYPTION_KEY'));
       expect(env.ROTATOR_ADMIN_TOKEN).toMatch(required('ROTATOR_ADMIN_TOKEN'));
       expect(env.ROTATOR_API_HOST).toBe('0.0.0.0');
-      expect(JSON.stringify(api.healthcheck)).toContain('/api/status');
+      expect(JSON.stringify(api.healthcheck)).toContain('127.0.0.1:8080/readyz');
       expect(dependsOn(api)).toMatchObject({ postgresql: 'service_healthy', temporal: 'service_healthy' });
     });
   });
