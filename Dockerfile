@@ -28,4 +28,4 @@ USER node
 # API port, worker metrics/health port, API metrics port (each off unless configured; see the README).
 EXPOSE 8080 9464 9465
 
-CMD ["npx", "tsx", "src/worker.ts"]
+CMD ["bin/pg-rotator-worker"]

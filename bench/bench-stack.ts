@@ -63,10 +63,10 @@ export async function prebuiltBundle(dir: string): Promise<string> {
   return file;
 }
 
-/** `tsx src/worker.ts` as a child process (the deployed worker), its output appended to `logFile`. */
+/** `bin/pg-rotator-worker` as a child process (the deployed worker; it execs node, so `pid` is the worker's), its output appended to `logFile`. */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, logFile: string): WorkerProcess {
   const log = { file: logFile, append: true };
-  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+  const child: ResultPromise = execa(path.join(projectRoot, 'bin', 'pg-rotator-worker'), [], {
     cwd: projectRoot, env, extendEnv: false, stdin: 'ignore', stdout: log, stderr: log, reject: false, forceKillAfterDelay: 5_000,
   });
   return {

@@ -262,9 +262,10 @@ describe('docker-compose.yml', () => {
     const worker = compose.services.worker ?? {};
     const env = environmentOf(worker);
 
-    it('is built from ./Dockerfile and runs src/worker.ts with tsx', () => {
+    it('is built from ./Dockerfile and runs the worker launcher (src/worker.ts with a worker-sized heap)', () => {
       expect(buildOf(worker)?.dockerfile).toBe(path.join(root, 'Dockerfile'));
-      expect(worker.command).toEqual(['npx', 'tsx', 'src/worker.ts']);
+      expect(worker.command).toEqual(['bin/pg-rotator-worker']);
+      expect(readFileSync(path.join(root, 'bin', 'pg-rotator-worker'), 'utf8')).toMatch(/exec node --max-old-space-size=\S+ .*src\/worker\.ts/);
       expect(existsSync(path.join(root, 'src', 'worker.ts')), 'src/worker.ts').toBe(true);
     });
 

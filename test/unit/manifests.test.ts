@@ -65,9 +65,16 @@ function programSources(entry: string): Map<string, string> {
   return files;
 }
 
+/** The src/*.ts program a command runs: named in it, or in the launcher script (bin/…) it runs. */
+function entryOf(command: string[]): string | undefined {
+  const named = command.find((a) => a.startsWith('src/') && a.endsWith('.ts'));
+  if (named || !command[0]?.startsWith('bin/')) return named;
+  return /\bsrc\/[\w/-]+\.ts\b/.exec(readFileSync(path.join(root, command[0]), 'utf8'))?.[0];
+}
+
 /** Whether the program behind `command` serves `urlPath`: the path appears as a string literal in its sources. */
 function serves(command: string[], urlPath: string): boolean {
-  const entry = command.find((a) => a.startsWith('src/') && a.endsWith('.ts'));
+  const entry = entryOf(command);
   expect(entry, `no src/*.ts entry in ${command.join(' ')}`).toBeDefined();
   const literal = new RegExp(`['"\`]${urlPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]`);
   return [...programSources(entry!).values()].some((text) => literal.test(text));
@@ -242,7 +249,7 @@ describe('deploy/kubernetes', () => {
   it('runs the image of this version, the worker and the API from the same one', () => {
     const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     expect(new Set(containers.map(({ container }) => container.image))).toEqual(new Set([`pg-rotator:${version}`]));
-    for (const { container } of containers) expect(existsSync(path.join(root, container.command!.at(-1)!)), container.command!.join(' ')).toBe(true);
+    for (const { container } of containers) expect(existsSync(path.join(root, entryOf(container.command!) ?? container.command!.join(' '))), container.command!.join(' ')).toBe(true);
   });
 });
 
