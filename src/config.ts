@@ -7,6 +7,9 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** Temporal refuses fewer than 2 cached workflows or workflow-task slots (0 would disable the cache). */
 const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error: 'must be an integer of at least 2' }).default(fallback);
 
+const notAPort = { error: 'must be a port number (an integer 1-65535)' };
+const portNumber = z.coerce.number(notAPort).int(notAPort).min(1, notAPort).max(65535, notAPort);
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -25,6 +28,9 @@ const envSchema = z.object({
   ROTATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ROTATOR_WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
+  // Prometheus metrics and (worker) health probes; unset = no metrics listener.
+  ROTATOR_METRICS_PORT: portNumber.optional(),
+  ROTATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -38,6 +44,8 @@ export interface RotatorConfig {
   /** A prebuilt workflow bundle (skips bundling at start-up). */
   workflowBundlePath: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Where /metrics (and the worker's /healthz, /readyz) listen; null when ROTATOR_METRICS_PORT is not set. */
+  metrics: { host: string; port: number } | null;
   /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
   webhook: WebhookSettings | null;
 }
@@ -77,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     },
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,
+    metrics: e.ROTATOR_METRICS_PORT === undefined ? null : { host: e.ROTATOR_METRICS_HOST, port: e.ROTATOR_METRICS_PORT },
     webhook:
       e.ROTATOR_WEBHOOK_URL && e.ROTATOR_WEBHOOK_SECRET
         ? {

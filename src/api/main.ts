@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { loadConfig, requireDatabaseUrl } from '../config.js';
+import { startOpsServer } from '../metrics/ops-server.js';
+import { rotationGauges } from '../metrics/rotation-gauges.js';
 import { migrate } from '../store/migrate.js';
 import { openServiceContext } from '../service/context.js';
 import { buildApi } from './server.js';
@@ -10,7 +12,10 @@ const config = loadConfig();
 await migrate(requireDatabaseUrl(config));
 const ctx = await openServiceContext(config);
 const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel } });
+const metrics = config.metrics ? await startOpsServer({ ...config.metrics, registry: rotationGauges(ctx.db.pool) }) : null;
+if (metrics) app.log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
 const shutdown = async () => {
+  await metrics?.close();
   await app.close();
   await ctx.close();
   process.exit(0);
@@ -18,3 +23,4 @@ const shutdown = async () => {
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
 await app.listen({ port, host });
+

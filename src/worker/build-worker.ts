@@ -3,6 +3,8 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import type { TemporalRuntimeMetrics } from '../metrics/temporal-runtime.js';
+import { startWorkerOps } from '../metrics/worker-ops.js';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
@@ -39,9 +41,10 @@ export interface RunningWorker {
 
 /**
  * Builds a worker from configuration: checks the key first (no key, no start), migrates the control database,
- * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured).
+ * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured; serves
+ * metrics and health probes, when a metrics port is).
  */
-export async function startWorker(config: RotatorConfig): Promise<RunningWorker> {
+export async function startWorker(config: RotatorConfig, options: { temporalMetrics?: TemporalRuntimeMetrics } = {}): Promise<RunningWorker> {
   const box = SecretBox.fromBase64(config.encryptionKey);
   const databaseUrl = requireDatabaseUrl(config);
   await migrate(databaseUrl);
@@ -56,6 +59,8 @@ export async function startWorker(config: RotatorConfig): Promise<RunningWorker>
     activities: createActivities({ db: { pool, box }, sessions, webhooks: config.webhook !== null }),
     ...workerOptions(config.workerSizing),
   });
+  const ops = config.metrics ? await startWorkerOps({ listen: config.metrics, db: pool, connection, worker, temporalMetrics: options.temporalMetrics }) : null;
+  if (ops) Runtime.instance().logger.info('metrics and health probes listening', { url: ops.url, paths: ['/metrics', '/healthz', '/readyz'] });
   const webhooks = config.webhook ? startWebhookSender(pool, config.webhook) : null;
   let reported = 0;
   const waitReport = setInterval(() => {
@@ -66,6 +71,7 @@ export async function startWorker(config: RotatorConfig): Promise<RunningWorker>
   }, SLOT_WAIT_REPORT_MS).unref();
   const run = worker.run().finally(async () => {
     clearInterval(waitReport);
+    await ops?.close();
     await webhooks?.stop();
     await pool.end().catch(() => {});
     await connection.close().catch(() => {});
