@@ -21,8 +21,8 @@ function withFix(message: string, fix: string | null): string {
 
 /**
  * Every activity failure leaves through here: it is counted (step, reason class), the message is redacted (known
- * secrets, verifiers, password literals) and configuration errors become non-retryable. The original error is not attached as a cause,
- * so nothing unredacted reaches Temporal history.
+ * secrets, verifiers, password literals) and configuration errors become non-retryable. The original error is
+ * not attached as a cause, so nothing unredacted reaches Temporal history.
  */
 export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promise<T> {
   // The activity pushes every secret it handles here, so the redaction knows them by value.
