@@ -42,8 +42,15 @@ export const controlDatabaseCheck = (db: Queryable): ReadinessCheck => async () 
   await db.query('SELECT 1');
 };
 
+/**
+ * How long the Temporal check's call may take. Well below CHECK_TIMEOUT_MS: the client's retry interceptor
+ * keeps retrying an unavailable server until this deadline, and the check must see that chain end rather than
+ * leave a retry pending (which would outlive a connection closed meanwhile).
+ */
+const TEMPORAL_DEADLINE_MS = 1_000;
+
 /** The Temporal frontend answers (GetSystemInfo, bounded by a deadline rather than the client's retries). */
 export const temporalCheck = (connection: () => ConnectionLike): ReadinessCheck => async () => {
   const c = connection();
-  await c.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => c.workflowService.getSystemInfo({}));
+  await c.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => c.workflowService.getSystemInfo({}));
 };

@@ -220,6 +220,12 @@ it('Prometheus sees a successful and a failed rotation, the SDK metrics and the 
   await until(`temporal_num_pollers${worker}`, (s) => s.length > 0 && s.some((x) => x.value > 0));
   await until(`pg_rotator_worker_polling${worker}`, (s) => s[0]?.value === 1);
 
+  // For the record (not asserted): what one scrape of each process costs.
+  for (const name of ['scrape_duration_seconds', 'scrape_samples_scraped']) {
+    const cost = await query(`${name}{job=~"pg-rotator-.*"}`);
+    console.log(`[prometheus] ${name}: ${cost.map((c) => `${c.metric.job}=${c.value}`).join(', ')}`);
+  }
+
   // No password, generated or of a connection, anywhere in what the two endpoints serve or Prometheus stored.
   const { generated, connections } = await storedPasswords(stack.ctx.db);
   expect(generated.length).toBeGreaterThanOrEqual(4);
@@ -230,7 +236,7 @@ it('Prometheus sees a successful and a failed rotation, the SDK metrics and the 
   for (const text of [...scraped, series]) for (const secret of [...generated, ...connections]) expect(text.includes(secret)).toBe(false);
 });
 
-it('/healthz and /readyz: 200 when the control database and Temporal answer; 503 naming the control database when it does not', async () => {
+it('/healthz and /readyz: 200 when the control database and Temporal answer; 503 naming what does not', async () => {
   for (const base of [workerMetrics, apiUrl]) {
     expect(await get(`${base}/healthz`)).toEqual({ status: 200, text: JSON.stringify({ status: 'ok' }) });
     const ready = await get(`${base}/readyz`);
@@ -259,6 +265,18 @@ it('/healthz and /readyz: 200 when the control database and Temporal answer; 503
   } finally {
     await api.close();
     await ctx.close();
+  }
+
+  // An API whose Temporal is a port nobody listens on: not ready, naming Temporal.
+  const noTemporal = await openServiceContext(loadConfig({ ...stackEnv(), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` }));
+  const api2 = await buildApi({ ctx: noTemporal });
+  try {
+    const res = await api2.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'not ready', checks: { controlDatabase: { ok: true }, temporal: { ok: false } } });
+  } finally {
+    await api2.close();
+    await noTemporal.close();
   }
 
   // A worker process whose control database goes away after it started (through a TCP proxy that is shut).
