@@ -14,7 +14,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startLocalStack } from './stack/local-stack.js';
 import { dataDir } from '../src/data-dir.js';
-import { canBind } from './stack/process.js';
+import { canBind, freePort } from './stack/process.js';
+import { temporalRuntimeMetrics } from '../src/metrics/temporal-runtime.js';
 import { addConnection } from '../src/service/connections.js';
 import { createProject } from '../src/service/projects.js';
 import { getProject } from '../src/store/projects.js';
@@ -71,15 +72,19 @@ async function main(): Promise<void> {
   };
   // The CLI reads this file when these variables are not set, so `npm run cli -- …` just works here.
   writeFileSync(path.join(dir, 'rotator.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  const config = loadConfig({ ...process.env, ...env });
+  // Metrics and probes on the conventional port 9464 (another free one if it is taken), unless set.
+  const metricsPort = process.env.ROTATOR_METRICS_PORT ?? String((await canBind(9464)) ? 9464 : await freePort());
+  const config = loadConfig({ ...process.env, ...env, ROTATOR_METRICS_PORT: metricsPort });
+  const temporalMetrics = await temporalRuntimeMetrics();
 
   const workerLogFile = path.join(dir, 'worker.log');
   const workerLog = createLogger(config.logLevel, 'pg-rotator-worker', workerLogFile);
   Runtime.install({
+    telemetryOptions: temporalMetrics.telemetryOptions,
     logger: new DefaultLogger('INFO', (e) => workerLog.info({ ...e.meta }, e.message)),
     shutdownSignals: [],
   });
-  const worker = await startWorker(config);
+  const worker = await startWorker(config, { temporalMetrics });
   say(`==> worker polling task queue pg-rotation (log: ${workerLogFile})`);
 
   const ctx = await openServiceContext(config);
@@ -172,6 +177,8 @@ async function main(): Promise<void> {
   say('');
   say(`API:                ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)`);
   say(`API token (admin):  ${token}   (${tokenFile ? `also in ${tokenFile}` : 'from ROTATOR_ADMIN_TOKEN'})`);
+  const ops = `http://${config.metrics!.host}:${config.metrics!.port}`;
+  say(`Worker metrics:     ${ops}/metrics   (probes: ${ops}/healthz, ${ops}/readyz)`);
   say('');
   say('Try (in another terminal):');
   say(`  npm run cli -- secrets get POSTGRES_DB_PASSWORD --project ${DEMO_PROJECT_ID} --env dev --path ${DEMO_PATH}`);

@@ -11,6 +11,8 @@ const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error:
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' }).optional();
 const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' }).optional();
+const notAPort = { error: 'must be a port number (an integer 1-65535)' };
+const portNumber = z.coerce.number(notAPort).int(notAPort).min(1, notAPort).max(65535, notAPort);
 
 const envSchema = z.object({
   // The Temporal connection as the Temporal CLI reads it; unset values come from the temporal.toml profile, then
@@ -32,6 +34,16 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_PROFILE: nonEmpty(),
   TEMPORAL_CONFIG_FILE: nonEmpty(),
+  // The REST API process.
+  ROTATOR_API_PORT: z.coerce
+    .number({ error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
+    .int({ error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
+    .min(0, { error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
+    .max(65535, { error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
+    .default(8080),
+  ROTATOR_API_HOST: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
+  // Its length is checked where it is used (src/service/tokens.ts), so that the rule has one home.
+  ROTATOR_ADMIN_TOKEN: z.string().optional(),
   // HTTPS for the API: PEM files; with a client CA, only clients with a certificate it signed get through.
   ROTATOR_API_TLS_CERT: nonEmpty(),
   ROTATOR_API_TLS_KEY: nonEmpty(),
@@ -51,6 +63,9 @@ const envSchema = z.object({
   ROTATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ROTATOR_WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
+  // Prometheus metrics and (worker) health probes; unset = no metrics listener.
+  ROTATOR_METRICS_PORT: portNumber.optional(),
+  ROTATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -72,10 +87,14 @@ export interface RotatorConfig {
   /** A prebuilt workflow bundle (skips bundling at start-up). */
   workflowBundlePath: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Where /metrics (and the worker's /healthz, /readyz) listen; null when ROTATOR_METRICS_PORT is not set. */
+  metrics: { host: string; port: number } | null;
   /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
   webhook: WebhookSettings | null;
   /** null: the API serves plain HTTP (e.g. behind a reverse proxy that terminates TLS). */
   apiTls: ApiTls | null;
+  /** Where the REST API listens, and its bootstrap admin token (unset: only project tokens). */
+  api: { port: number; host: string; adminToken: string | undefined };
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -97,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
   return {
     temporal: loadTemporalSettings(env),
     apiTls: loadApiTls(e),
+    api: { port: e.ROTATOR_API_PORT, host: e.ROTATOR_API_HOST, adminToken: e.ROTATOR_ADMIN_TOKEN },
     databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
     targetLimits: {
@@ -113,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     },
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,
+    metrics: e.ROTATOR_METRICS_PORT === undefined ? null : { host: e.ROTATOR_METRICS_HOST, port: e.ROTATOR_METRICS_PORT },
     webhook:
       e.ROTATOR_WEBHOOK_URL && e.ROTATOR_WEBHOOK_SECRET
         ? {

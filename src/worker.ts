@@ -1,11 +1,15 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
+import { temporalRuntimeMetrics } from './metrics/temporal-runtime.js';
 import { startWorker } from './worker/build-worker.js';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'pg-rotator-worker');
+// With a metrics port, the SDK runtime's own metrics are served there too (next to pg-rotator's).
+const temporalMetrics = config.metrics ? await temporalRuntimeMetrics() : undefined;
 Runtime.install({
+  ...(temporalMetrics ? { telemetryOptions: temporalMetrics.telemetryOptions } : {}),
   logger: new DefaultLogger('INFO', (entry) => log.info({ ...entry.meta }, entry.message)),
   shutdownSignals: ['SIGINT', 'SIGTERM'],
 });
@@ -18,7 +22,7 @@ process.once('SIGINT', stopStarting);
 process.once('SIGTERM', stopStarting);
 
 try {
-  const running = await startWorker(config, { signal: starting.signal });
+  const running = await startWorker(config, { signal: starting.signal, temporalMetrics });
   process.off('SIGINT', stopStarting);
   process.off('SIGTERM', stopStarting);
   log.info({ temporal: config.temporal.summary, sizing: config.workerSizing }, 'worker started');

@@ -1,6 +1,16 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConfigurationError, redact } from '../domain/errors.js';
 import { failure, FailureType } from '../domain/failures.js';
+import { failureReason, stepFailures, stepLabel } from '../metrics/metrics.js';
+
+/** The running activity's name (its step), or undefined outside an activity (tests calling activities directly). */
+function currentStep(): string | undefined {
+  try {
+    return Context.current().info.activityType;
+  } catch {
+    return undefined;
+  }
+}
 
 /** "<message>. To fix: <fix>", with one full stop between them whether or not the message ends with one. */
 function withFix(message: string, fix: string | null): string {
@@ -10,9 +20,9 @@ function withFix(message: string, fix: string | null): string {
 }
 
 /**
- * Every activity failure leaves through here: the message is redacted (known secrets, verifiers, password
- * literals) and configuration errors become non-retryable. The original error is not attached as a cause,
- * so nothing unredacted reaches Temporal history.
+ * Every activity failure leaves through here: it is counted (step, reason class), the message is redacted (known
+ * secrets, verifiers, password literals) and configuration errors become non-retryable. The original error is
+ * not attached as a cause, so nothing unredacted reaches Temporal history.
  */
 export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promise<T> {
   // The activity pushes every secret it handles here, so the redaction knows them by value.
@@ -20,6 +30,7 @@ export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promi
   try {
     return await work(secrets);
   } catch (err) {
+    stepFailures.inc({ step: stepLabel(currentStep()), reason: failureReason(err) });
     if (err instanceof ApplicationFailure) throw err;
     const message = redact(err instanceof Error ? err.message : String(err), secrets);
     if (err instanceof ConfigurationError) {

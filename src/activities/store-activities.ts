@@ -12,6 +12,7 @@ import type { SecretBox } from '../store/secret-box.js';
 import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
+import { observeRotation, type RotationOutcome, rotationOutcome } from '../metrics/metrics.js';
 import { guarded } from './failures.js';
 import type { CredentialRef, RotationActivities } from './types.js';
 
@@ -23,12 +24,14 @@ async function requireRotation(db: ControlDb, rotationId: string, forUpdate = fa
 
 /**
  * Saves the workflow's state for listings, with the audit event (and webhook) that its change means. `before`
- * is the rotation row, read FOR UPDATE in the same transaction `tx`.
+ * is the rotation row, read FOR UPDATE in the same transaction `tx`. Returns the rotation that ended with this
+ * change, if one did, for the caller to count once the transaction has committed.
  */
-async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: RotationState, webhooks: boolean): Promise<void> {
+async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: RotationState, webhooks: boolean): Promise<RotationOutcome | null> {
   await saveRotationState(tx, before.id, state);
+  const outcome = rotationOutcome(before.state, state);
   const event = rotationEvent(before.state, state);
-  if (!event) return;
+  if (!event) return outcome;
   const facts = {
     rotationId: before.id,
     projectId: before.projectId,
@@ -41,6 +44,7 @@ async function saveStateWithEvent(tx: Queryable, before: RotationRecord, state: 
   };
   await recordAudit(tx, { actor: 'rotation', action: event, projectId: before.projectId, rotationId: before.id, details: facts });
   if (webhooks) await enqueueWebhook(tx, { event, projectId: before.projectId, rotationId: before.id, payload: facts });
+  return outcome;
 }
 
 /** New versions of both mapped secrets with the slot's username and current password, and their audit event. */
@@ -85,25 +89,27 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
 
     async publish({ activate, actor, state, ...ref }) {
       return guarded(async (secrets) => {
-        return withTransaction(db.pool, async (tx) => {
+        const { secretVersion, ended } = await withTransaction(db.pool, async (tx) => {
           const rotation = await getRotation(tx, ref.rotationId, true);
           if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
           const secretVersion = (await promoteCredential(tx, ref)) && activate ? await publishPair(tx, db.box, rotation, ref, actor, secrets) : null;
           // Also on a retry after a commit whose result was lost: the workflow's state (the source of truth) wins,
-          // and its event is not announced twice (rotationEvent compares with the stored state).
-          if (state) await recordStateIn(tx, rotation, state);
-          return { secretVersion };
+          // and its event is not announced (nor counted) twice (both compare with the stored state).
+          return { secretVersion, ended: state ? await recordStateIn(tx, rotation, state) : null };
         });
+        observeRotation(ended);
+        return { secretVersion };
       });
     },
 
     async recordState({ rotationId, state }) {
-      return guarded(async () =>
-        withTransaction(db.pool, async (tx) => {
+      return guarded(async () => {
+        const ended = await withTransaction(db.pool, async (tx) => {
           const before = await getRotation(tx, rotationId, true);
-          if (before) await recordStateIn(tx, before, state); // else removed meanwhile
-        }),
-      );
+          return before ? recordStateIn(tx, before, state) : null; // else removed meanwhile
+        });
+        observeRotation(ended);
+      });
     },
 
     async saveConfig({ rotationId, patch, actor }) {

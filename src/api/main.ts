@@ -1,20 +1,23 @@
-import { z } from 'zod';
 import { loadConfigOrExit, requireDatabaseUrl } from '../config.js';
+import { startOpsServer } from '../metrics/ops-server.js';
+import { rotationGauges } from '../metrics/rotation-gauges.js';
 import { migrate } from '../store/migrate.js';
 import { openServiceContext } from '../service/context.js';
 import { buildApi } from './server.js';
 
-const port = z.coerce.number().int().min(0).max(65535).default(8080).parse(process.env.ROTATOR_API_PORT);
-const host = process.env.ROTATOR_API_HOST ?? '127.0.0.1';
 const config = loadConfigOrExit();
 await migrate(requireDatabaseUrl(config));
 const ctx = await openServiceContext(config);
-const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel }, tls: config.apiTls });
+const app = await buildApi({ ctx, adminToken: config.api.adminToken, logger: { level: config.logLevel }, tls: config.apiTls });
+const metrics = config.metrics ? await startOpsServer({ ...config.metrics, registry: rotationGauges(ctx.db.pool) }) : null;
+if (metrics) app.log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
 const shutdown = async () => {
+  await metrics?.close();
   await app.close();
   await ctx.close();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
-await app.listen({ port, host });
+await app.listen({ port: config.api.port, host: config.api.host });
+

@@ -13,6 +13,7 @@ import { AuthFailureLimiter, type AuthLimitOptions } from './auth-limiter.js';
 import { errorBody, handleError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
+import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { rotationRoutes } from './routes/rotations.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -44,7 +45,7 @@ declare module 'fastify' {
 }
 
 /** Routes anyone may call: health checks and the API's own documentation. Never authenticated, never limited. */
-const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC = [/^\/api\/status$/, /^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
 const isPublic = (path: string) => PUBLIC.some((p) => p.test(path));
 
 /** A regular expression for a Fastify route URL (`/a/:id/b`, `/docs/*`). */
@@ -181,6 +182,7 @@ export async function buildApi(opts: ApiOptions) {
 
   const ctx = opts.ctx;
   await app.register(statusRoutes);
+  await app.register(healthRoutes, { ctx });
   await app.register(rotationRoutes, { prefix: '/api/v2/secret-rotations/postgres-credentials', ctx });
   await app.register(connectionRoutes, { prefix: '/api/v1/app-connections/postgres', ctx });
   await app.register(projectRoutes, { prefix: '/api/v1/projects', ctx });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { redact } from '../domain/errors.js';
 import { withTransaction } from '../store/db.js';
+import { webhookDeliveries } from '../metrics/metrics.js';
 import { claimDueWebhooks, markWebhookDelivered, markWebhookFailed } from '../store/webhooks.js';
 import { EVENT_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, webhookRetryDelayMs } from './webhook-signature.js';
 
@@ -28,7 +29,9 @@ export function startWebhookSender(pool: pg.Pool, settings: WebhookSettings): We
   let running: Promise<void> = Promise.resolve();
 
   async function sendDue(): Promise<void> {
-    await withTransaction(pool, async (tx) => {
+    // Counted once the transaction that records them has committed.
+    const outcomes = await withTransaction(pool, async (tx) => {
+      const outcomes: ('delivered' | 'failed' | 'abandoned')[] = [];
       for (const d of await claimDueWebhooks(tx, 10)) {
         const body = JSON.stringify({ event: d.event, ...d.payload });
         const timestamp = String(Math.floor(Date.now() / 1000));
@@ -49,10 +52,18 @@ export function startWebhookSender(pool: pg.Pool, settings: WebhookSettings): We
         } catch (err) {
           error = redact(err instanceof Error ? err.message : String(err));
         }
-        if (error === null) await markWebhookDelivered(tx, d.id);
-        else await markWebhookFailed(tx, d.id, error, webhookRetryDelayMs(d.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, maxAttempts: settings.maxAttempts }));
+        if (error === null) {
+          await markWebhookDelivered(tx, d.id);
+          outcomes.push('delivered');
+        } else {
+          const retryInMs = webhookRetryDelayMs(d.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, maxAttempts: settings.maxAttempts });
+          await markWebhookFailed(tx, d.id, error, retryInMs);
+          outcomes.push(retryInMs === null ? 'abandoned' : 'failed');
+        }
       }
+      return outcomes;
     });
+    for (const outcome of outcomes) webhookDeliveries.inc({ outcome });
   }
 
   const timer = setInterval(() => {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { targetConnectionsInUse, targetConnectionWait } from '../metrics/metrics.js';
 import type { TargetConnection } from '../store/connections.js';
 import { clientConfig, type TargetLimits } from './settings.js';
 
@@ -65,7 +66,7 @@ export interface SlotWait {
   acquired: boolean;
 }
 
-/** Waits for a slot since this process started: a figure to log now and export as a metric later. */
+/** Waits for a slot since this process started (logged; also exported as pg_rotator_target_connection_wait_seconds). */
 export interface SlotWaitTotals {
   waits: number;
   waitedMs: number;
@@ -110,6 +111,7 @@ export class TargetSessions {
       throw err;
     }
     if (waitingSince !== null) this.waited(key, waitingSince, true);
+    targetConnectionsInUse.inc({ cluster: key });
     try {
       const client = new pg.Client(clientConfig(c, login.user, login.password, this.limits));
       client.on('error', () => {}); // the server going away mid-work surfaces as the query's error
@@ -120,6 +122,7 @@ export class TargetSessions {
         await client.end().catch(() => {});
       }
     } finally {
+      targetConnectionsInUse.dec({ cluster: key });
       slots.release();
       if (slots.unused) this.clusters.delete(key);
     }
@@ -129,6 +132,7 @@ export class TargetSessions {
     const waitedMs = Math.round(performance.now() - since);
     this.waitTotals.waits += 1;
     this.waitTotals.waitedMs += waitedMs;
+    targetConnectionWait.observe({ cluster, outcome: acquired ? 'acquired' : 'gave_up' }, waitedMs / 1000);
     this.onWait({ cluster, waitedMs, acquired });
   }
 }

@@ -3,6 +3,8 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import type { TemporalRuntimeMetrics } from '../metrics/temporal-runtime.js';
+import { startWorkerOps } from '../metrics/worker-ops.js';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
@@ -41,13 +43,15 @@ export interface RunningWorker {
 export interface StartWorkerOptions {
   /** Gives up waiting for an unavailable Temporal (e.g. on SIGTERM during start-up). */
   signal?: AbortSignal;
+  /** The SDK runtime's own metrics, served next to pg-rotator's on the metrics port. */
+  temporalMetrics?: TemporalRuntimeMetrics;
 }
 
 /**
  * Builds a worker from configuration: checks the key first (no key, no start), migrates the control database,
- * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured).
- * While Temporal is unavailable it waits and retries (logging each retry); TLS, credential and namespace
- * problems fail at once.
+ * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured; serves
+ * metrics and health probes, when a metrics port is). While Temporal is unavailable it waits and retries (logging
+ * each retry); TLS, credential and namespace problems fail at once.
  */
 export async function startWorker(config: RotatorConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const box = SecretBox.fromBase64(config.encryptionKey);
@@ -83,6 +87,8 @@ export async function startWorker(config: RotatorConfig, options: StartWorkerOpt
       }),
     retry,
   ).catch((err: unknown) => giveUp(err, connection));
+  const ops = config.metrics ? await startWorkerOps({ listen: config.metrics, db: pool, connection, worker, temporalMetrics: options.temporalMetrics }) : null;
+  if (ops) Runtime.instance().logger.info('metrics and health probes listening', { url: ops.url, paths: ['/metrics', '/healthz', '/readyz'] });
   const webhooks = config.webhook ? startWebhookSender(pool, config.webhook) : null;
   let reported = 0;
   const waitReport = setInterval(() => {
@@ -93,6 +99,7 @@ export async function startWorker(config: RotatorConfig, options: StartWorkerOpt
   }, SLOT_WAIT_REPORT_MS).unref();
   const run = worker.run().finally(async () => {
     clearInterval(waitReport);
+    await ops?.close();
     await webhooks?.stop();
     await pool.end().catch(() => {});
     await connection.close().catch(() => {});
