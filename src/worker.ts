@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
@@ -25,7 +26,9 @@ try {
   const running = await startWorker(config, { signal: starting.signal, temporalMetrics });
   process.off('SIGINT', stopStarting);
   process.off('SIGTERM', stopStarting);
-  log.info({ temporal: config.temporal.summary, sizing: config.workerSizing }, 'worker started');
+  // The heap limit says whether the launcher's worker-sized heap applies (bin/pg-rotator-worker).
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  log.info({ temporal: config.temporal.summary, sizing: config.workerSizing, heapLimitMb }, 'worker started');
   await running.run;
 } catch (err) {
   if (starting.signal.aborted) {
