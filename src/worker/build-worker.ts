@@ -7,6 +7,7 @@ import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
+import { requireKeyRing } from '../store/key-ring.js';
 import { SecretBox } from '../store/secret-box.js';
 import { type SlotWait, TargetSessions } from '../target/sessions.js';
 import { TASK_QUEUE } from '../workflows/rotation-messages.js';
@@ -42,7 +43,7 @@ export interface RunningWorker {
  * then polls the `pg-rotation` task queue (and sends queued webhooks, when a webhook URL is configured).
  */
 export async function startWorker(config: RotatorConfig): Promise<RunningWorker> {
-  const box = SecretBox.fromBase64(config.encryptionKey);
+  const box = new SecretBox(requireKeyRing(config.keyRing));
   const databaseUrl = requireDatabaseUrl(config);
   await migrate(databaseUrl);
   const pool = createControlPool(databaseUrl);
