@@ -119,6 +119,22 @@ afterAll(async () => {
 describe('root key rotation without downtime', () => {
   let worker: RunningWorker;
 
+  it('a bad ring or flag is refused before anything is read or written, naming the variable or flag, the key id and the rule', async () => {
+    const short = randomBytes(16).toString('base64');
+    const badRing = await cli(['keys', 'status'], { ROTATOR_ENCRYPTION_KEY: '', ROTATOR_ENCRYPTION_KEYS: `k2:${K2},k1:${short}` });
+    expect(badRing.code).toBe(2);
+    expect(badRing.stderr).toMatch(/ROTATOR_ENCRYPTION_KEYS: key "k1" must decode to 32 bytes, got 16/);
+    expect(badRing.stderr).not.toContain(short);
+    expect(badRing.stderr).not.toContain(K2);
+    const both = await cli(['keys', 'status'], { ...SINGLE, ROTATOR_ENCRYPTION_KEYS: `k2:${K2}` });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/ROTATOR_ENCRYPTION_KEYS and ROTATOR_ENCRYPTION_KEY are both set/);
+    const badFlag = await cli(['keys', 're-encrypt', '--batch-size', '0'], SINGLE);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/must be an integer of 1–10000.*--batch-size/);
+    expect(badFlag.stdout).toBe('');
+  });
+
   it('rotations run under the single key, id "default" (also rows in the envelope the single-key form wrote)', async () => {
     worker = await stack.startWorker('keys-worker-single');
     for (const t of targets) rotations.push(await createRotation(stack.ctx, t.rotationInput(), 'test'));
