@@ -1,5 +1,9 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { devEnvFile, loadDevEnv } from '../../src/cli/runtime.js';
 import { loadConfig } from '../../src/config.js';
 import { reencryptOptionsSchema } from '../../src/domain/key-schemas.js';
 import { type KeyRing, parseKeyRing, requireKeyRing } from '../../src/store/key-ring.js';
@@ -154,6 +158,33 @@ describe('reencryptOptionsSchema', () => {
       const r = reencryptOptionsSchema.safeParse({ batchSize: bad });
       expect(r.success, bad).toBe(false);
       expect(r.error!.issues[0]!.message).toMatch(/must be (a number|an integer of 1–10000)/);
+    }
+  });
+});
+
+describe('the dev env file and the root-key variables', () => {
+  it.each([
+    ['a ring', 'ROTATOR_ENCRYPTION_KEYS', `k2:${K2}`, 'ROTATOR_ENCRYPTION_KEY', `ROTATOR_ENCRYPTION_KEY=${K1}`],
+    ['a single key', 'ROTATOR_ENCRYPTION_KEY', K2, 'ROTATOR_ENCRYPTION_KEYS', `ROTATOR_ENCRYPTION_KEYS=default:${K1}`],
+  ])('%s set in the environment keeps the file’s other root-key variable out (both set would be refused)', async (_label, mine, value, theirs, line) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pg-rotator-keys-env-'));
+    vi.stubEnv('ROTATOR_DATA_DIR', dir);
+    vi.stubEnv('ROTATOR_ENCRYPTION_KEYS', undefined);
+    vi.stubEnv('ROTATOR_ENCRYPTION_KEY', undefined);
+    vi.stubEnv(mine, value);
+    try {
+      await mkdir(path.join(dir, 'dev'));
+      await writeFile(devEnvFile(), `${line}\nPG_ROTATOR_TEST_FROM_FILE=yes\n`);
+      expect(loadDevEnv()).toBe(devEnvFile());
+      expect(process.env.PG_ROTATOR_TEST_FROM_FILE).toBe('yes');
+      expect(process.env[mine]).toBe(value);
+      expect(process.env[theirs]).toBeUndefined();
+      expect(loadConfig(process.env).keyRing!.keys[0]!.material.equals(Buffer.from(K2, 'base64'))).toBe(true);
+    } finally {
+      delete process.env.PG_ROTATOR_TEST_FROM_FILE;
+      delete process.env[theirs];
+      vi.unstubAllEnvs();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
