@@ -16,7 +16,7 @@ export class MissingRootKeyError extends Error {
   ) {
     super(
       `stored secret is sealed with root key "${keyId}", which is not in the key ring (${ring.variable} holds ${ring.keys.map((k) => `"${k.id}"`).join(', ')}): ` +
-        `add that key back to ${ring.variable}, or run \`pg-rotator keys status\` with a ring that holds it to see what still needs it`,
+        `add that key back to ${ring.variable}, after the current one (\`pg-rotator keys status\` counts what each key id seals)`,
     );
   }
 }
