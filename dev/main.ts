@@ -35,12 +35,13 @@ const DEMO_PROJECT_ID = '00000000-0000-4000-8000-00000000d3e0';
 const DEMO_PATH = '/demo';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-/** The root key: from the environment, else a file in the data folder created on first start. */
-function encryptionKey(dir: string): string {
-  if (process.env.ROTATOR_ENCRYPTION_KEY) return process.env.ROTATOR_ENCRYPTION_KEY;
+/** The root key (or key ring): from the environment, else a file in the data folder created on first start. */
+function rootKeys(dir: string): { ROTATOR_ENCRYPTION_KEYS: string } | { ROTATOR_ENCRYPTION_KEY: string } {
+  if (process.env.ROTATOR_ENCRYPTION_KEYS) return { ROTATOR_ENCRYPTION_KEYS: process.env.ROTATOR_ENCRYPTION_KEYS };
+  if (process.env.ROTATOR_ENCRYPTION_KEY) return { ROTATOR_ENCRYPTION_KEY: process.env.ROTATOR_ENCRYPTION_KEY };
   const file = path.join(dir, 'encryption.key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+  return { ROTATOR_ENCRYPTION_KEY: readFileSync(file, 'utf8').trim() };
 }
 
 /**
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const env = {
     DATABASE_URL: stack.databaseUrl,
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    ROTATOR_ENCRYPTION_KEY: encryptionKey(dir),
+    ...rootKeys(dir),
   };
   // The CLI reads this file when these variables are not set, so `npm run cli -- …` just works here.
   writeFileSync(path.join(dir, 'rotator.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type KeyRing, parseKeyRing } from './store/key-ring.js';
 import { DEFAULT_TARGET_LIMITS, type TargetLimits } from './target/settings.js';
 import type { WebhookSettings } from './notify/webhook-sender.js';
 import { DEFAULT_WORKER_SIZING, type WorkerSizing } from './worker/sizing.js';
@@ -49,6 +50,8 @@ const envSchema = z.object({
   ROTATOR_API_TLS_KEY: nonEmpty(),
   ROTATOR_API_TLS_CLIENT_CA: nonEmpty(),
   DATABASE_URL: z.string().url().optional(),
+  // Parsed by store/key-ring.ts (one home for the ring's rules); both are secrets, never echoed.
+  ROTATOR_ENCRYPTION_KEYS: z.string().optional(),
   ROTATOR_ENCRYPTION_KEY: z.string().optional(),
   // Connections this process opens to one target cluster at most, admin work and login checks together.
   ROTATOR_TARGET_POOL_MAX: positiveInt(DEFAULT_TARGET_LIMITS.poolMax),
@@ -81,7 +84,8 @@ export interface RotatorConfig {
   /** How to reach Temporal (address, namespace, TLS, API key), resolved from TEMPORAL_* and temporal.toml. */
   temporal: TemporalSettings;
   databaseUrl: string | undefined;
-  encryptionKey: string | undefined;
+  /** Root keys (ROTATOR_ENCRYPTION_KEYS, or ROTATOR_ENCRYPTION_KEY as a ring of one); undefined when neither is set. */
+  keyRing: KeyRing | undefined;
   targetLimits: TargetLimits;
   workerSizing: WorkerSizing;
   /** A prebuilt workflow bundle (skips bundling at start-up). */
@@ -113,12 +117,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
       `invalid environment: ROTATOR_WORKER_WORKFLOW_TASK_SLOTS: must be at most ROTATOR_WORKER_CACHED_WORKFLOWS (${e.ROTATOR_WORKER_CACHED_WORKFLOWS}): a workflow task needs its workflow in the cache`,
     );
   }
+  let keyRing: KeyRing | undefined;
+  try {
+    keyRing = parseKeyRing(e);
+  } catch (err) {
+    throw new Error(`invalid environment: ${(err as Error).message}`);
+  }
   return {
     temporal: loadTemporalSettings(env),
     apiTls: loadApiTls(e),
     api: { port: e.ROTATOR_API_PORT, host: e.ROTATOR_API_HOST, adminToken: e.ROTATOR_ADMIN_TOKEN },
     databaseUrl: e.DATABASE_URL,
-    encryptionKey: e.ROTATOR_ENCRYPTION_KEY,
+    keyRing,
     targetLimits: {
       poolMax: e.ROTATOR_TARGET_POOL_MAX,
       connectTimeoutMs: e.ROTATOR_TARGET_CONNECT_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { redact } from '../domain/errors.js';
 import { type ErrorBody, type ErrorDetail, HTTP_STATUS, ServiceError } from '../service/errors.js';
 import { AuthError } from '../service/tokens.js';
+import { MissingRootKeyError } from '../store/secret-box.js';
 
 export function errorBody(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
@@ -20,6 +21,12 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
   }
   if (err instanceof AuthError) {
     void reply.status(err.status).send(errorBody(err.status, err.message));
+    return;
+  }
+  if (err instanceof MissingRootKeyError) {
+    // The operator's to fix, and it names only a key id (ids are not secret): say which key the server lacks.
+    request.log.error({ err: err.message }, 'request failed');
+    void reply.status(500).send(errorBody(500, err.message));
     return;
   }
   const status = (err as FastifyError).statusCode;

@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { redact } from '../domain/errors.js';
 import { isUnavailable } from '../domain/failures.js';
 import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
+import { MissingRootKeyError } from '../store/secret-box.js';
 
 /** Service error kinds, plus what only the CLI knows: bad usage, bad configuration, and the unexpected. */
 export type ErrorKind = ServiceErrorKind | 'usage' | 'config' | 'unexpected';
@@ -29,7 +30,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage, validation or configuration error (the message names the flag or field and the rule)
   3  not found (project, environment, rotation, connection, secret or token; run: a folder without secrets)
   4  conflict (name or secret already taken, connection still in use, rotation refused by minimumOverlapSeconds)
-  5  failed (creating, rotating, updating or deleting the rotation failed; the message says why)
+  5  failed (creating, rotating, updating or deleting the rotation failed; keys re-encrypt left secrets under older keys; the message says why)
   6  unavailable (Temporal or the control database cannot be reached: is the stack running?)
   7  rotation check found drift or a credential that does not log in (the report says what repairs it)
   run exits with the exit code of the command it ran (128 + n when signal n ended it).`;
@@ -96,6 +97,8 @@ export function errorReport(err: unknown, secrets: readonly string[] = [], env: 
   }
   if (err instanceof CliError) return make(err.kind, err.kind === 'unavailable' ? redact(err.message, secrets) : err.message, err.details);
   if (err instanceof CommanderError) return make('usage', err.message.replace(/^error:\s*/i, ''));
+  // A ring without a key some secret is sealed under: the CLI's configuration (its message names only the key id).
+  if (err instanceof MissingRootKeyError) return make('config', err.message);
   const message = redact(err instanceof Error ? err.message || err.name : String(err), secrets);
   if (isUnavailable(err)) return make('unavailable', message);
   return make('unexpected', message);

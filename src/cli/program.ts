@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { auditCommands } from './commands/audit.js';
 import { connectionCommands } from './commands/connection.js';
+import { keysCommands } from './commands/keys.js';
 import { projectCommands } from './commands/project.js';
 import { rotationCommands } from './commands/rotation.js';
 import { runCommand } from './commands/run.js';
@@ -37,12 +38,12 @@ function buildProgram(session: Session, json: boolean): Command {
     .showHelpAfterError(false)
     .addHelpText(
       'after',
-      `\nConfiguration comes from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL and ROTATOR_ENCRYPTION_KEY;\n` +
+      `\nConfiguration comes from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL and ROTATOR_ENCRYPTION_KEYS (or ROTATOR_ENCRYPTION_KEY);\n` +
         `if <data dir>/dev/rotator.env exists (written by \`npm run dev\`), it fills in the ones not set.\n` +
         `Only commands that act on a rotation's workflow connect to Temporal; the others need only the control database.\n\n` +
         `${EXIT_CODES_HELP}\n`,
     );
-  for (const group of [connectionCommands, rotationCommands, secretsCommands, auditCommands, projectCommands, tokenCommands, runCommand]) {
+  for (const group of [connectionCommands, rotationCommands, secretsCommands, auditCommands, projectCommands, tokenCommands, keysCommands, runCommand]) {
     group(program, session);
   }
   return program;

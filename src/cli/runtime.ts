@@ -24,7 +24,7 @@ export interface CliRuntime {
   secrets: string[];
 }
 
-/** Where `npm run dev` writes TEMPORAL_ADDRESS, DATABASE_URL and ROTATOR_ENCRYPTION_KEY for the local stack. */
+/** Where `npm run dev` writes TEMPORAL_ADDRESS, DATABASE_URL and the root key(s) for the local stack. */
 export function devEnvFile(): string {
   return path.join(dataDir(), 'dev', 'rotator.env');
 }
@@ -37,13 +37,18 @@ export function loadDevEnv(): string | undefined {
   process.loadEnvFile(file);
   // loadEnvFile does not override on current Node versions; make sure of it on any.
   for (const [k, v] of Object.entries(before)) if (v !== undefined) process.env[k] = v;
+  // The two root-key variables are one setting (both set is an error): root keys set here keep the file's out.
+  const rootKeyVariables = ['ROTATOR_ENCRYPTION_KEYS', 'ROTATOR_ENCRYPTION_KEY'];
+  if (rootKeyVariables.some((k) => before[k])) for (const k of rootKeyVariables) if (before[k] === undefined) delete process.env[k];
   return file;
 }
 
-/** Values from the environment that are secret: the control database password and the root key. */
+/** Values from the environment that are secret: the control database password and the root keys. */
 function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   if (env.ROTATOR_ENCRYPTION_KEY) out.push(env.ROTATOR_ENCRYPTION_KEY);
+  // Each key of the ring (`id:key` entries); not the ids, which error messages name.
+  for (const entry of env.ROTATOR_ENCRYPTION_KEYS?.split(',') ?? []) out.push(entry.slice(entry.indexOf(':') + 1).trim());
   try {
     const pw = env.DATABASE_URL ? new URL(env.DATABASE_URL).password : '';
     if (pw) out.push(pw, decodeURIComponent(pw));
@@ -85,7 +90,7 @@ export function processRuntime(): CliRuntime {
       try {
         config = loadConfig(process.env);
         requireDatabaseUrl(config);
-        if (!config.encryptionKey) throw new Error('ROTATOR_ENCRYPTION_KEY is not set: give the CLI the root key the worker uses.');
+        if (!config.keyRing) throw new Error('ROTATOR_ENCRYPTION_KEYS (or ROTATOR_ENCRYPTION_KEY) is not set: give the CLI the key ring the worker uses.');
       } catch (err) {
         throw new CliError('config', `${(err as Error).message} (or run \`npm run dev\`, which writes ${devEnvFile()})`);
       }

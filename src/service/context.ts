@@ -1,6 +1,7 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { type ControlDb, createControlPool } from '../store/db.js';
+import { requireKeyRing } from '../store/key-ring.js';
 import { SecretBox } from '../store/secret-box.js';
 import { TargetSessions } from '../target/sessions.js';
 
@@ -26,7 +27,7 @@ export interface ServiceContextOptions {
 }
 
 export async function openServiceContext(config: RotatorConfig, options: ServiceContextOptions = {}): Promise<ServiceContext> {
-  const box = SecretBox.fromBase64(config.encryptionKey);
+  const box = new SecretBox(requireKeyRing(config.keyRing));
   const pool = createControlPool(requireDatabaseUrl(config), 4);
   const interceptors = options.temporalAttempts === undefined ? undefined : [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: options.temporalAttempts }))];
   let connection: Connection | undefined;

@@ -1,58 +1,104 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { isKeyId, type KeyRing, type RootKey, SINGLE_KEY_ID } from './key-ring.js';
 
-const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Written before key ids existed (sealed under the key now called `default`): opened, never written. */
+const V1 = 1;
+const V2 = 2;
 
-export const ENCRYPTION_KEY_HELP =
-  'Set ROTATOR_ENCRYPTION_KEY to 32 random bytes in base64, e.g. `openssl rand -base64 32` ' +
-  "or `node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"`. " +
-  'Keep it outside the database: it decrypts every stored password.';
+/** A ciphertext sealed under a key id the ring does not hold. Names the id, never key material. */
+export class MissingRootKeyError extends Error {
+  override readonly name = 'MissingRootKeyError';
+  constructor(
+    readonly keyId: string,
+    ring: KeyRing,
+  ) {
+    super(
+      `stored secret is sealed with root key "${keyId}", which is not in the key ring (${ring.variable} holds ${ring.keys.map((k) => `"${k.id}"`).join(', ')}): ` +
+        `add that key back to ${ring.variable}, after the current one (\`pg-rotator keys status\` counts what each key id seals)`,
+    );
+  }
+}
+
+interface Envelope {
+  keyId: string;
+  /** Bytes before the IV; v2 authenticates them with the row's associated data. */
+  header: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  body: Buffer;
+}
+
+function parseEnvelope(sealed: Buffer): Envelope {
+  const unknown = new Error('stored secret has an unknown format');
+  let headerLength: number;
+  let keyId: string;
+  if (sealed[0] === V1) {
+    headerLength = 1;
+    keyId = SINGLE_KEY_ID;
+  } else if (sealed[0] === V2 && sealed.length >= 2) {
+    headerLength = 2 + sealed[1]!;
+    keyId = sealed.subarray(2, headerLength).toString('latin1');
+  } else {
+    throw unknown;
+  }
+  if (sealed.length < headerLength + IV_BYTES + TAG_BYTES || !isKeyId(keyId)) throw unknown;
+  const ivEnd = headerLength + IV_BYTES;
+  return {
+    keyId,
+    header: sealed.subarray(0, headerLength),
+    iv: sealed.subarray(headerLength, ivEnd),
+    tag: sealed.subarray(ivEnd, ivEnd + TAG_BYTES),
+    body: sealed.subarray(ivEnd + TAG_BYTES),
+  };
+}
 
 /**
- * AES-256-GCM envelope for secret material at rest. The associated data binds each ciphertext to the row
- * it belongs to, so a ciphertext copied into another row (another rotation, slot or secret) fails to open.
- * Layout: version(1) | iv(12) | tag(16) | ciphertext.
+ * AES-256-GCM envelope for secret material at rest, under a ring of root keys. The associated data binds each
+ * ciphertext to the row it belongs to, so a ciphertext copied into another row (another rotation, slot or secret)
+ * fails to open.
+ * Layout v2 (written): 2 | id length (1) | key id (ASCII) | iv (12) | tag (16) | ciphertext; the header is
+ * authenticated too. Layout v1 (read only): 1 | iv | tag | ciphertext, under key `default`.
+ * The control database derives each row's key id from these bytes (migration 1732900000000_key-ids): keep them in step.
  */
 export class SecretBox {
-  private readonly key: Buffer;
+  private readonly current: RootKey;
+  private readonly byId: ReadonlyMap<string, Buffer>;
 
-  constructor(key: Buffer) {
-    if (key.length !== 32) throw new Error(`encryption key must be 32 bytes, got ${key.length}. ${ENCRYPTION_KEY_HELP}`);
-    this.key = key;
+  constructor(readonly ring: KeyRing) {
+    this.current = ring.keys[0]!;
+    this.byId = new Map(ring.keys.map((k) => [k.id, k.material]));
   }
 
-  static fromBase64(value: string | undefined): SecretBox {
-    if (!value) throw new Error(`ROTATOR_ENCRYPTION_KEY is not set. ${ENCRYPTION_KEY_HELP}`);
-    const key = Buffer.from(value.trim(), 'base64');
-    if (key.length !== 32) {
-      throw new Error(`ROTATOR_ENCRYPTION_KEY must decode to 32 bytes, got ${key.length}. ${ENCRYPTION_KEY_HELP}`);
-    }
-    return new SecretBox(key);
+  /** The id of the key new ciphertexts are sealed under. */
+  get currentKeyId(): string {
+    return this.current.id;
   }
 
   seal(plaintext: string, aad: string): Buffer {
+    const id = Buffer.from(this.current.id, 'latin1');
+    const header = Buffer.concat([Buffer.from([V2, id.length]), id]);
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const cipher = createCipheriv('aes-256-gcm', this.current.material, iv);
+    cipher.setAAD(Buffer.concat([header, Buffer.from(aad, 'utf8')]));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
+    return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
   }
 
   open(sealed: Buffer, aad: string): string {
-    if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) {
-      throw new Error('stored secret has an unknown format');
-    }
-    const iv = sealed.subarray(1, 1 + IV_BYTES);
-    const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
-    decipher.setAAD(Buffer.from(aad, 'utf8'));
-    decipher.setAuthTag(tag);
+    const envelope = parseEnvelope(sealed);
+    const key = this.byId.get(envelope.keyId);
+    if (!key) throw new MissingRootKeyError(envelope.keyId, this.ring);
+    const decipher = createDecipheriv('aes-256-gcm', key, envelope.iv);
+    // v1 authenticated the row's associated data alone.
+    decipher.setAAD(envelope.header[0] === V1 ? Buffer.from(aad, 'utf8') : Buffer.concat([envelope.header, Buffer.from(aad, 'utf8')]));
+    decipher.setAuthTag(envelope.tag);
     try {
-      return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(envelope.body), decipher.final()]).toString('utf8');
     } catch {
       // Never echo key or ciphertext details: a wrong key and a tampered row look the same here.
-      throw new Error('stored secret could not be decrypted (wrong ROTATOR_ENCRYPTION_KEY, or the row was altered)');
+      throw new Error(`stored secret could not be decrypted with root key "${envelope.keyId}" (a different key under that id in ${this.ring.variable}, or the row was altered)`);
     }
   }
 }

@@ -9,6 +9,7 @@ import { type RotatorConfig, requireDatabaseUrl } from '../config.js';
 import { startWebhookSender } from '../notify/webhook-sender.js';
 import { createControlPool } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
+import { requireKeyRing } from '../store/key-ring.js';
 import { SecretBox } from '../store/secret-box.js';
 import { type SlotWait, TargetSessions } from '../target/sessions.js';
 import { type RetryOptions, retryWhileUnavailable } from '../temporal-connection.js';
@@ -54,7 +55,7 @@ export interface StartWorkerOptions {
  * each retry); TLS, credential and namespace problems fail at once.
  */
 export async function startWorker(config: RotatorConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
-  const box = SecretBox.fromBase64(config.encryptionKey);
+  const box = new SecretBox(requireKeyRing(config.keyRing));
   const databaseUrl = requireDatabaseUrl(config);
   await migrate(databaseUrl);
   const pool = createControlPool(databaseUrl);

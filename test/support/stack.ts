@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { loadConfig, type RotatorConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import type { CreateConnectionInput } from '../../src/domain/connection-schemas.js';
 import { type CreateRotationInput, createRotationSchema } from '../../src/domain/rotation-schemas.js';
 import { parseInput } from '../../src/service/errors.js';
@@ -22,10 +22,6 @@ export function stackEnv(): Record<string, string> {
     ROTATOR_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     LOG_LEVEL: 'info',
   };
-}
-
-export function stackConfig(): RotatorConfig {
-  return loadConfig(stackEnv());
 }
 
 export const logsDir = () => {
@@ -93,9 +89,10 @@ const suffix = () => randomBytes(4).toString('hex');
 /**
  * The real stack for integration tests: service context on the test Temporal server and control database,
  * plus a factory for target databases with two application roles and a CREATEROLE (non-superuser) admin.
+ * `env` overrides stackEnv() for the context and every worker (e.g. another control database or key ring).
  */
-export async function openTestStack(): Promise<TestStack> {
-  const ctx = await openServiceContext(stackConfig());
+export async function openTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const ctx = await openServiceContext(loadConfig({ ...stackEnv(), ...env }));
   const admin = new pg.Pool({ connectionString: inject('adminDatabaseUrl'), max: 3 });
   const workers: RunningWorker[] = [];
   return {
@@ -153,7 +150,7 @@ export async function openTestStack(): Promise<TestStack> {
         rotationInput: (overrides) => parseInput(createRotationSchema, rotationBody(overrides)),
       };
     },
-    async startWorker(name, env = {}) {
+    async startWorker(name, workerEnv = {}) {
       const { DefaultLogger, Runtime } = await import('@temporalio/worker');
       const sink = workerLogSink(name);
       try {
@@ -161,7 +158,7 @@ export async function openTestStack(): Promise<TestStack> {
       } catch {
         // Already installed by an earlier call in this process: the first sink keeps receiving the output.
       }
-      const w = await startWorker(loadConfig({ ...stackEnv(), ...env }));
+      const w = await startWorker(loadConfig({ ...stackEnv(), ...env, ...workerEnv }));
       workers.push(w);
       return w;
     },

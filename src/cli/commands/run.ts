@@ -24,7 +24,7 @@ export function isEnvName(key: string): boolean {
  * The rotator's own secrets (control database URL, root key, admin token): the child does not inherit them.
  * A mapped secret of the same name is still set.
  */
-export const WITHHELD_VARIABLES: readonly string[] = ['DATABASE_URL', 'ROTATOR_ENCRYPTION_KEY', 'ROTATOR_ADMIN_TOKEN'];
+export const WITHHELD_VARIABLES: readonly string[] = ['DATABASE_URL', 'ROTATOR_ENCRYPTION_KEYS', 'ROTATOR_ENCRYPTION_KEY', 'ROTATOR_ADMIN_TOKEN'];
 
 /** The child's environment: the CLI's, minus the rotator's secrets, plus the secrets (which win). */
 export function childEnvironment(base: NodeJS.ProcessEnv, secrets: readonly { secretKey: string; secretValue: string }[]): NodeJS.ProcessEnv {
