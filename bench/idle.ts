@@ -34,6 +34,7 @@ import { ensureFolder, insertRotation, saveRotationState } from '../src/store/ro
 import { getRotationQuery, rotationWorkflowId, TASK_QUEUE, WORKFLOW_TYPE } from '../src/workflows/rotation-messages.js';
 import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, startWorkerProcess, temporalServerPid } from './bench-stack.js';
 import { inParallel } from '../test/support/in-parallel.js';
+import { freePort } from '../dev/stack/process.js';
 
 const N = Number(process.env.ROTATIONS ?? 10_000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);
@@ -47,6 +48,23 @@ const DB = 'idle';
 const LIST_ROUTE = '/api/v2/secret-rotations/postgres-credentials';
 
 const q = pg.escapeIdentifier;
+
+/** The worker's memory as its /metrics reports it (prom-client's Node.js defaults), in MB. */
+async function workerMemory(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return { heapTotal: value('nodejs_heap_size_total_bytes'), heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
+}
+
+/** Waits until `pid` uses under 5% of a core over 5 s; returns how long that took. */
+async function untilIdle(pid: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const before = cpuMs(pid);
+    await sleep(5_000);
+    if (cpuMs(pid) - before < 250 || performance.now() - t0 > 30 * 60_000) return performance.now() - t0;
+  }
+}
 
 /** The state a rotation has once issued (what its publish records), due again after its interval. */
 function issuedState(rotationId: string, config: RotationConfig, now: string): RotationState {
@@ -77,7 +95,9 @@ async function main(): Promise<void> {
   const adminToken = randomBytes(32).toString('base64url');
   const app = await buildApi({ ctx, adminToken });
   const bundle = await prebuiltBundle(dir);
-  const workerEnv = { ...env, ROTATOR_WORKFLOW_BUNDLE: bundle };
+  // Its metrics port shows where the worker's memory is (V8 heap of the main thread, external buffers).
+  const metricsPort = await freePort();
+  const workerEnv = { ...env, ROTATOR_WORKFLOW_BUNDLE: bundle, ROTATOR_METRICS_PORT: String(metricsPort) };
   let worker = startWorkerProcess(workerEnv, path.join(dir, 'worker-1.log'));
   try {
     // Target: one database on the stack's cluster, a CREATEROLE admin, two roles per rotation.
@@ -150,11 +170,16 @@ async function main(): Promise<void> {
     });
     const seedMs = performance.now() - ts;
     console.log(`${N - real.length} more seeded (row + workflow started from an issued state) in ${s(seedMs)} (${((N - real.length) / (seedMs / 1000)).toFixed(1)}/s)`);
-    await sleep(SETTLE_MS); // post-creation work (a new run after issuing, listing copies) ends; then all sleep
+    // Starting workflows is faster than the worker runs their first tasks: wait until it has caught up (its CPU
+    // falls to a trickle), then for the post-creation work to end; then all sleep.
+    const caughtUp = await untilIdle(worker.pid);
+    console.log(`worker caught up ${s(caughtUp)} after the last start`);
+    await sleep(SETTLE_MS);
 
     // Memory and storage, idle.
     const temporalPid = temporalServerPid(dir);
     const workerRss = rssMb(worker.pid);
+    const memory = await workerMemory(metricsPort);
     const workerPeak = rssMb(worker.pid, 'VmHWM');
     const temporalRss = rssMb(temporalPid);
     const dbSize = Number((await ctx.db.pool.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')).rows[0]!.size);
@@ -219,6 +244,7 @@ async function main(): Promise<void> {
 
     const mb = (x: number) => x.toFixed(0);
     console.log(`idle worker (own process, created them all): RSS ${mb(workerRss)} MB (peak ${mb(workerPeak)} MB); CPU while idle ${(cpuIdle.worker / 5).toFixed(0)} ms/s`);
+    console.log(`  of which main-thread V8 heap ${mb(memory.heapTotal)} MB (${mb(memory.heapUsed)} MB used), external ${mb(memory.external)} MB; the rest is the workflow thread's heap, the SDK core (Rust) and the code`);
     console.log(`Temporal dev server: RSS ${mb(temporalRss)} MB; CPU while idle ${(cpuIdle.temporal / 5).toFixed(0)} ms/s`);
     console.log(`control database: ${(dbSize / 1024 / 1024).toFixed(1)} MB (pg_database_size)`);
     console.log(`events in the current run (${events.length} rotations sampled): min ${events[0]} p50 ${percentile(events, 50)} max ${events.at(-1)}`);
