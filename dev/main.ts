@@ -84,7 +84,7 @@ async function main(): Promise<void> {
 
   const ctx = await openServiceContext(config);
   const { token, file: tokenFile } = adminToken(dir);
-  const api = await buildApi({ ctx, adminToken: token });
+  const api = await buildApi({ ctx, adminToken: token, console: { temporalUi: stack.uiUrl ? { url: stack.uiUrl, namespace: config.temporalNamespace } : config.temporalUi } });
   const apiPort = process.env.ROTATOR_API_PORT
     ? z.coerce.number().int().min(0).max(65535).parse(process.env.ROTATOR_API_PORT)
     : (await canBind(8080))
@@ -170,6 +170,7 @@ async function main(): Promise<void> {
   say(`Temporal address:   ${stack.temporalAddress}`);
   say(`Control database:   ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   say('');
+  say(`Web console:        ${apiUrl}/   (sign in with the admin token below)`);
   say(`API:                ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)`);
   say(`API token (admin):  ${token}   (${tokenFile ? `also in ${tokenFile}` : 'from ROTATOR_ADMIN_TOKEN'})`);
   say('');

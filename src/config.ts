@@ -25,8 +25,16 @@ const envSchema = z.object({
   ROTATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ROTATOR_WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
+  // The web console links each rotation to its workflow there; unset: no links.
+  ROTATOR_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
+
+/** Where a rotation's workflow can be looked at: `<url>/namespaces/<namespace>/workflows/<workflowId>`. */
+export interface TemporalUi {
+  url: string;
+  namespace: string;
+}
 
 export interface RotatorConfig {
   temporalAddress: string;
@@ -40,6 +48,8 @@ export interface RotatorConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Alerts on rotation failed / recovered; null when ROTATOR_WEBHOOK_URL is not set. */
   webhook: WebhookSettings | null;
+  /** ROTATOR_TEMPORAL_UI_URL (without a trailing slash) and the namespace; null when not set. */
+  temporalUi: TemporalUi | null;
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -77,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     },
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,
+    temporalUi: e.ROTATOR_TEMPORAL_UI_URL ? { url: e.ROTATOR_TEMPORAL_UI_URL.replace(/\/+$/, ''), namespace: e.TEMPORAL_NAMESPACE } : null,
     webhook:
       e.ROTATOR_WEBHOOK_URL && e.ROTATOR_WEBHOOK_SECRET
         ? {

@@ -9,7 +9,7 @@ const host = process.env.ROTATOR_API_HOST ?? '127.0.0.1';
 const config = loadConfig();
 await migrate(requireDatabaseUrl(config));
 const ctx = await openServiceContext(config);
-const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel } });
+const app = await buildApi({ ctx, adminToken: process.env.ROTATOR_ADMIN_TOKEN, logger: { level: config.logLevel }, console: { temporalUi: config.temporalUi } });
 const shutdown = async () => {
   await app.close();
   await ctx.close();

@@ -12,10 +12,13 @@ import { AuthFailureLimiter, type AuthLimitOptions } from './auth-limiter.js';
 import { errorBody, handleError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
+import { CONSOLE_PATHS, type ConsoleOptions, consoleRoutes } from './routes/console.js';
 import { projectRoutes } from './routes/projects.js';
 import { rotationRoutes } from './routes/rotations.js';
 import { secretRoutes } from './routes/secrets.js';
+import { secretVersionRoutes } from './routes/secret-versions.js';
 import { statusRoutes } from './routes/status.js';
+import { tokenInfoRoutes } from './routes/token-info.js';
 import { errorSchema } from './schemas.js';
 
 export interface ApiOptions {
@@ -32,6 +35,8 @@ export interface ApiOptions {
    * Retry-After); false turns it off (tests that send thousands of bad tokens on purpose).
    */
   authLimit?: AuthLimitOptions | false;
+  /** The web console: where its build is (default web/dist) and the Temporal UI it links to (none: no links). */
+  console?: ConsoleOptions;
 }
 
 declare module 'fastify' {
@@ -41,7 +46,7 @@ declare module 'fastify' {
 }
 
 /** Routes anyone may call: health checks and the API's own documentation. Never authenticated, never limited. */
-const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC = [/^\/api\/status$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, ...CONSOLE_PATHS];
 const isPublic = (path: string) => PUBLIC.some((p) => p.test(path));
 
 /** A regular expression for a Fastify route URL (`/a/:id/b`, `/docs/*`). */
@@ -175,5 +180,8 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(projectRoutes, { prefix: '/api/v1/projects', ctx });
   await app.register(secretRoutes, { prefix: '/api/v3/secrets', ctx });
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', ctx });
+  await app.register(secretVersionRoutes, { prefix: '/api/v2/secret-rotations/postgres-credentials', ctx });
+  await app.register(tokenInfoRoutes);
+  await app.register(consoleRoutes, opts.console ?? {});
   return app;
 }
