@@ -106,7 +106,9 @@ function SignedIn({ token, onSignOut }: { token: TokenInfo; onSignOut: () => voi
         </nav>
         <div class="who">
           <span>
-            Signed in with token <strong>{token.name}</strong> ({token.projectId ? 'one project' : 'all projects'}; may {token.actions.join(', ')})
+            Signed in with token <strong>{token.name}</strong> · {token.projectId ? 'one project' : 'all projects'}
+            <br />
+            may {token.actions.join(', ')}
           </span>
           <button type="button" class="btn plain" onClick={onSignOut}>
             Sign out

@@ -3,10 +3,20 @@ import { useEffect, useId, useRef } from 'preact/hooks';
 import { ApiError, type RotationView, splitFix, type TokenAction, type TokenInfo } from './api.js';
 import { local, relative, useNow, utc } from './time.js';
 
-/** A point in time: relative ("in 3 days", kept current), with the exact UTC and local times beside it. */
-export function Time({ iso, empty = '—' }: { iso: string | null; empty?: string }) {
-  const now = useNow();
+/**
+ * A point in time: relative ("in 3 days", kept current), with the exact UTC and local times beside it. A long
+ * list passes `now` from one clock of its own rather than giving every cell a timer subscription.
+ */
+export function Time({ iso, empty = '—', now }: { iso: string | null; empty?: string; now?: number }) {
   if (!iso) return <span class="muted">{empty}</span>;
+  return now === undefined ? <TimeWithClock iso={iso} /> : <TimeAt iso={iso} now={now} />;
+}
+
+function TimeWithClock({ iso }: { iso: string }) {
+  return <TimeAt iso={iso} now={useNow()} />;
+}
+
+function TimeAt({ iso, now }: { iso: string; now: number }) {
   return (
     <time dateTime={iso} class="time">
       <span class="rel">{relative(iso, now)}</span>

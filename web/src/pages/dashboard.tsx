@@ -2,6 +2,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ROT, type RotationView, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
+import { PAGE_ROWS } from '../page-size.js';
+import { useNow } from '../time.js';
 import { ErrorNotice, Loading, roleOf, Select, StatusBadge, Time, can, missingScope } from '../ui.js';
 
 const STATUSES = ['all', 'success', 'failed', 'rotating', 'pending'] as const;
@@ -65,9 +67,16 @@ export function Dashboard({ ctx, params }: { ctx: AppContext; params: URLSearchP
           )}
         </div>
       </div>
+      {params.get('created') && (
+        <p class="notice ok" role="status">
+          Rotation {params.get('created')} created: both roles have fresh passwords and the first is published.
+        </p>
+      )}
       <ErrorNotice error={error} context="Listing rotations" />
       {!rotations && !error && <Loading what="rotations" />}
-      {rotations && <RotationTable rotations={rotations} project={project.id} environment={environment} folder={folder} status={status} />}
+      {rotations && (
+        <RotationTable key={`${environment}|${folder}|${status}`} rotations={rotations} project={project.id} environment={environment} folder={folder} status={status} />
+      )}
     </>
   );
 }
@@ -96,6 +105,8 @@ function RotationTable(props: { rotations: RotationView[]; project: string; envi
         .sort((a, b) => Number(b.rotationStatus === 'failed') - Number(a.rotationStatus === 'failed') || a.name.localeCompare(b.name)),
     [props.rotations, props.environment, props.folder, props.status],
   );
+  const now = useNow();
+  const [limit, setLimit] = useState(PAGE_ROWS);
   const inEnv = props.rotations.filter((r) => r.environment.slug === props.environment);
   const failed = inEnv.filter((r) => r.rotationStatus === 'failed').length;
   if (inEnv.length === 0) {
@@ -126,17 +137,30 @@ function RotationTable(props: { rotations: RotationView[]; project: string; envi
             </tr>
           </thead>
           <tbody>
-            {shown.map((r) => (
-              <Row key={r.id} r={r} project={props.project} />
+            {shown.slice(0, limit).map((r) => (
+              <Row key={r.id} r={r} project={props.project} now={now} />
             ))}
           </tbody>
         </table>
+      )}
+      {shown.length > limit && (
+        <div class="more">
+          <span class="muted">
+            Showing {limit} of {shown.length}.
+          </span>{' '}
+          <button type="button" class="btn plain" onClick={() => setLimit(limit + PAGE_ROWS)}>
+            Show {Math.min(PAGE_ROWS, shown.length - limit)} more
+          </button>{' '}
+          <button type="button" class="btn plain" onClick={() => setLimit(shown.length)}>
+            Show all {shown.length}
+          </button>
+        </div>
       )}
     </>
   );
 }
 
-function Row({ r, project }: { r: RotationView; project: string }) {
+function Row({ r, project, now }: { r: RotationView; project: string; now: number }) {
   const failed = r.rotationStatus === 'failed';
   return (
     <tr class={failed ? 'failed' : undefined} data-rotation={r.name}>
@@ -153,10 +177,10 @@ function Row({ r, project }: { r: RotationView; project: string }) {
         <StatusBadge r={r} />
       </td>
       <td>
-        <Time iso={r.lastRotatedAt} empty="never" />
+        <Time iso={r.lastRotatedAt} empty="never" now={now} />
       </td>
       <td>
-        <Time iso={r.nextRotationAt} empty={r.isAutoRotationEnabled ? '—' : 'paused'} />
+        <Time iso={r.nextRotationAt} empty={r.isAutoRotationEnabled ? '—' : 'paused'} now={now} />
       </td>
       <td>{r.isAutoRotationEnabled ? <span class="badge on">on</span> : <span class="badge off">off</span>}</td>
     </tr>
