@@ -68,9 +68,11 @@ afterEach(async () => {
   open = [];
 });
 
-async function newSession(token?: string): Promise<Session> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/** A fresh tab at /, signed in with `token` if given; the browser's zone is Berlin, so local time ≠ UTC. */
+async function newSession(token?: string, opts: { fakeClock?: boolean } = {}): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
   const page = await context.newPage();
+  if (opts.fakeClock) await page.clock.install();
   const problems: string[] = [];
   page.on('console', (m) => {
     if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
@@ -139,7 +141,7 @@ describe('the web console', () => {
   });
 
   it('signs in with a token (a wrong one answered on the field), lists rotations, and signing out forgets the token', async () => {
-    const { page } = await newSession();
+    const { page } = await newSession(undefined, { fakeClock: true });
     await expectAccessible(page, 'sign-in');
     await page.getByLabel('API token').fill('pgr_' + 'x'.repeat(43));
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -157,6 +159,13 @@ describe('the web console', () => {
     expect(await row.locator('.badge.success').count()).toBe(1);
     expect(await row.locator('.role.active').textContent()).toContain(b.roles[0]);
     expect(await row.locator('time').count()).toBe(2); // last rotated, next rotation
+    // Exact times in UTC and in the viewer's zone; the relative ones move on without a reload.
+    const lastRotated = row.locator('time').first();
+    expect(await lastRotated.locator('.exact').textContent()).toMatch(/UTC · .*(CET|GMT\+1)/);
+    const relativeBefore = await lastRotated.locator('.rel').textContent();
+    await page.clock.fastForward('03:00:00');
+    await expect.poll(() => lastRotated.locator('.rel').textContent()).toBe('3 hours ago');
+    expect(relativeBefore).not.toBe('3 hours ago');
     await expectAccessible(page, 'dashboard');
     await shot(page, 'dashboard');
 
@@ -175,7 +184,7 @@ describe('the web console', () => {
     await page.getByRole('heading', { name: 'Configuration' }).waitFor();
     expect(await page.getByLabel('Connection').inputValue()).toBe(a.connection.id);
     await page.getByLabel('Rotate at (UTC, 24-hour)').fill('03:30');
-    await expect.poll(() => page.locator('#rotateAtUtc-hint').textContent()).toContain('your local time');
+    await expect.poll(() => page.locator('#rotateAtUtc-hint').textContent()).toMatch(/^= 04:30 .*your local time$/); // Berlin, UTC+1 in winter
     await expectAccessible(page, 'wizard: configuration');
     await page.getByRole('button', { name: 'Next' }).click();
 
@@ -239,6 +248,12 @@ describe('the web console', () => {
     expect(await activeRole()).toContain(b.roles[1]);
     expect((await getRotationView(stack.ctx, rotB.id)).activeIndex).toBe(1);
     await shot(page, 'rotation-rotated');
+
+    // Revealing a value reads the secret (read-secrets scope) and is audited.
+    await page.locator('tr[data-secret="POSTGRES_DB_USERNAME"][data-version="1"]').getByRole('button', { name: /^Reveal/ }).click();
+    await expect.poll(() => page.locator('tr[data-secret="POSTGRES_DB_USERNAME"][data-version="1"] .revealed code').textContent()).toBe(b.roles[0]);
+    const audit = (await api('GET', `/api/v1/audit-events?projectId=${b.projectId}&limit=5`)).body.auditEvents as { action: string; details: { keys?: string[] } }[];
+    expect(audit.find((e) => e.action === 'secrets.read')?.details.keys).toEqual(['POSTGRES_DB_USERNAME']);
 
     // A minimum overlap of an hour: the role just retired may still be in use, so rotating again is refused.
     await page.getByRole('button', { name: 'Edit' }).click();
