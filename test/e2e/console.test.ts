@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import pg from 'pg';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { ensureConsoleBuilt } from '../../scripts/build-web.js';
 import { buildApi } from '../../src/api/server.js';
 import { dataDir } from '../../src/data-dir.js';
 import type { RotationView } from '../../src/domain/rotation-types.js';
-import { createRotation, getRotationView } from '../../src/service/rotations.js';
+import { createRotation, deleteRotation, getRotationView, rotateRotation } from '../../src/service/rotations.js';
 import { createToken } from '../../src/service/tokens.js';
 import { buildLoggedApi } from '../support/api.js';
 import { openTestStack, type TestStack, type TestTarget } from '../support/stack.js';
@@ -129,12 +129,23 @@ describe('the web console', () => {
     expect((await fetch(`${origin}${ROT}?projectId=${a.projectId}`)).status).toBe(401);
     expect((await api('GET', '/api/v1/auth/token')).body).toEqual({ token: { name: 'admin (ROTATOR_ADMIN_TOKEN)', projectId: null, actions: expect.arrayContaining(['read', 'rotate']) } });
 
+    // The console's read endpoints: versions without values, scoped like every other read.
+    const versions = (await api('GET', `${ROT}/${rotB.id}/secret-versions`)).body.secretVersions as Record<string, unknown>[];
+    expect(versions.map((v) => Object.keys(v).sort())).toEqual(versions.map(() => ['createdAt', 'secretKey', 'version']));
+    expect(versions.map((v) => v.secretKey).sort()).toEqual(['POSTGRES_DB_PASSWORD', 'POSTGRES_DB_USERNAME']);
+    const outsider = await createToken(stack.ctx, { name: 'outsider', projectId: a.projectId, actions: ['read'] }, 'test');
+    expect((await api('GET', `${ROT}/${rotB.id}/secret-versions`, outsider.token)).status).toBe(403);
+    expect((await api('GET', '/api/v1/auth/token', outsider.token)).body).toEqual({ token: { name: 'outsider', projectId: a.projectId, actions: ['read'] } });
+    expect((await api('GET', '/api/v1/console/settings')).body.temporalUi).toMatchObject({ url: TEMPORAL_UI, namespace: 'default' });
+
     const unbuilt = await buildApi({ ctx: stack.ctx, adminToken, console: { dir: mkdtempSync(path.join(tmpdir(), 'no-console-')) } });
     try {
       const r = await unbuilt.inject({ method: 'GET', url: '/' });
       expect(r.statusCode).toBe(503);
       expect(r.body).toContain('web console is not built');
       expect(r.body).toContain('npm run build:web');
+      const settings = await unbuilt.inject({ method: 'GET', url: '/api/v1/console/settings', headers: { authorization: `Bearer ${adminToken}` } });
+      expect(settings.json()).toEqual({ temporalUi: null });
     } finally {
       await unbuilt.close();
     }
@@ -236,6 +247,7 @@ describe('the web console', () => {
     await page.goto(`${origin}/#/rotations/${rotB.id}?project=${b.projectId}`);
     await page.getByRole('heading', { name: 'payments-db' }).waitFor();
     const passwordVersions = () => page.locator(`tr[data-secret="POSTGRES_DB_PASSWORD"]`).evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-version'))));
+    await page.locator('tr[data-secret="POSTGRES_DB_PASSWORD"]').first().waitFor(); // versions load after the rotation
     const before = Math.max(...(await passwordVersions()));
     const activeRole = () => page.locator('.config .role.active').textContent();
     expect(await activeRole()).toContain(b.roles[0]);
@@ -287,6 +299,43 @@ describe('the web console', () => {
     await expectAccessible(page, 'delete dialog');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await shot(page, 'rotation-page');
+  });
+
+  it('a failed rotation stands out on the dashboard with its message; the status filter narrows the list', async () => {
+    const q = pg.escapeIdentifier;
+    const id = randomBytes(3).toString('hex');
+    const roles: [string, string] = [`reports_${id}_1`, `reports_${id}_2`];
+    for (const role of roles) {
+      await stack.admin.query(`CREATE ROLE ${q(role)} LOGIN PASSWORD 'temporary_password'`);
+      await stack.admin.query(`GRANT CONNECT ON DATABASE ${q(b.database)} TO ${q(role)}`);
+    }
+    const input = b.rotationInput({ name: 'reports-db', secretPath: '/reports', parameters: { username1: roles[0], username2: roles[1] } });
+    const reports = await createRotation(stack.ctx, input, 'test');
+    // The inactive role disappears behind pg-rotator's back: the next rotation fails (the published pair still works).
+    await stack.admin.query(`REVOKE CONNECT ON DATABASE ${q(b.database)} FROM ${q(roles[1])}`);
+    await stack.admin.query(`DROP ROLE ${q(roles[1])}`);
+    await rotateRotation(stack.ctx, reports.id, {}, 'test').catch(() => {});
+    expect((await getRotationView(stack.ctx, reports.id)).rotationStatus).toBe('failed');
+
+    const { page } = await newSession(adminToken);
+    await page.goto(`${origin}/#/?project=${b.projectId}&environment=dev`);
+    const failed = page.locator('tr.failed[data-rotation="reports-db"]');
+    await failed.waitFor();
+    expect(await page.locator('tbody tr').first().getAttribute('data-rotation')).toBe('reports-db'); // failed ones first
+    expect(await failed.locator('.fail-message').textContent()).toContain(`"${roles[1]}" does not exist`);
+    expect(await page.locator('.summary').textContent()).toContain('1 failed');
+    await expectAccessible(page, 'dashboard with a failure');
+    await shot(page, 'dashboard');
+    await page.getByLabel('Status').selectOption('failed');
+    await expect.poll(() => page.locator('tr[data-rotation]').count()).toBe(1);
+    await page.getByLabel('Status').selectOption('success');
+    await expect.poll(() => page.locator('tr[data-rotation]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rotation')))).toEqual(['payments-db']);
+    await page.getByLabel('Status').selectOption('all');
+    await page.getByLabel('Folder').selectOption('/reports');
+    await expect.poll(() => page.locator('tr[data-rotation]').count()).toBe(1);
+    await deleteRotation(stack.ctx, reports.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test');
+    await stack.admin.query(`REVOKE CONNECT ON DATABASE ${q(b.database)} FROM ${q(roles[0])}`);
+    await stack.admin.query(`DROP ROLE ${q(roles[0])}`);
   });
 
   it('a read-only token cannot rotate: the actions are disabled with a tooltip naming the scope; a 403 is explained', async () => {

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationView, type SecretVersion, withQuery } from '../api.js';
+import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationView, type SecretVersion, splitFix, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { hhmm, localTimeOfDay } from '../time.js';
-import { ActionButton, Check, Dialog, ErrorNotice, Field, Loading, roleOf, StatusBadge, Time, can } from '../ui.js';
+import { ActionButton, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time, can } from '../ui.js';
 
 type DialogKind = 'force' | 'edit' | 'incident' | 'delete' | null;
 
@@ -79,6 +79,7 @@ export function RotationPage({ ctx, rotationId }: { ctx: AppContext; rotationId:
   const p = r.projectId;
   const t = ctx.token;
   const workflowUrl = ctx.temporalUi?.workflowUrl.replace('{rotationId}', r.id);
+  const failure = splitFix(r.lastRotationMessage ?? '');
 
   return (
     <>
@@ -98,7 +99,8 @@ export function RotationPage({ ctx, rotationId }: { ctx: AppContext; rotationId:
       {r.rotationStatus === 'failed' && (
         <div class="notice error" role="alert">
           <strong>The last rotation failed</strong>
-          <p>{r.lastRotationMessage}</p>
+          <p>{failure.message}</p>
+          {failure.fix && <FixSql fix={failure.fix} />}
           <p>The published credential still works; the next attempt is at the next rotate-at time, or rotate now.</p>
         </div>
       )}
