@@ -141,7 +141,7 @@ describe('the web console', () => {
     const unbuilt = await buildApi({ ctx: stack.ctx, adminToken, console: { dir: mkdtempSync(path.join(tmpdir(), 'no-console-')) } });
     try {
       const r = await unbuilt.inject({ method: 'GET', url: '/' });
-      expect(r.statusCode).toBe(503);
+      expect(r.statusCode).toBe(404);
       expect(r.body).toContain('web console is not built');
       expect(r.body).toContain('npm run build:web');
       const settings = await unbuilt.inject({ method: 'GET', url: '/api/v1/console/settings', headers: { authorization: `Bearer ${adminToken}` } });

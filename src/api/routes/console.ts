@@ -40,8 +40,8 @@ const TYPES: Record<string, string> = {
 export const CONSOLE_PATHS = [/^\/$/, /^\/assets\/[A-Za-z0-9_.-]+$/, /^\/favicon\.svg$/];
 
 const NOT_BUILT =
-  'The pg-rotator web console is not built. `npm run dev` and `npm test` build it; or run `npm run build:web`. ' +
-  'The REST API works regardless (see /docs).\n';
+  'the pg-rotator web console is not built here: `npm run dev` and `npm test` build it, or run `npm run build:web`; ' +
+  'the REST API works regardless (see /docs)';
 
 /**
  * The web console: static files built by Vite, served with a strict Content-Security-Policy. Files are read per
@@ -67,7 +67,8 @@ export const consoleRoutes: FastifyPluginAsyncZod<ConsoleOptions> = async (app, 
 
   app.get('/', { schema: hidden }, async (_request, reply) => {
     const file = await send('index.html', false);
-    if (!file) return reply.status(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
+    // A 404 like any other missing file (the API's error body), saying how to build it.
+    if (!file) return reply.status(404).send(errorBody(404, NOT_BUILT));
     return reply.type(file.type).header('cache-control', file.cache).send(file.body);
   });
 
