@@ -48,6 +48,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  // No request is in flight by now; keep-alive sockets of this process's fetch would hold close() for a minute.
+  app?.server.closeAllConnections();
   await app?.close();
   await stack?.close();
 });
