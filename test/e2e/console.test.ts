@@ -244,7 +244,7 @@ describe('the web console', () => {
     await shot(page, 'wizard-created');
   });
 
-  it('rotates now (the secret version rises, the active role switches), explains a minimum-overlap refusal and forces behind a confirmation, pauses and resumes', async () => {
+  it('rotates now (the secret version rises, the active role switches), explains a minimum-overlap refusal and forces behind a confirmation, pauses and resumes, drift check, incident rotation', async () => {
     const { page } = await newSession(adminToken);
     await page.goto(`${origin}/#/rotations/${rotB.id}?project=${b.projectId}`);
     await page.getByRole('heading', { name: 'payments-db' }).waitFor();
@@ -295,6 +295,22 @@ describe('the web console', () => {
     const resumed = await getRotationView(stack.ctx, rotB.id);
     expect(resumed.isAutoRotationEnabled).toBe(true);
     expect(resumed.nextRotationAt).not.toBeNull();
+    // Drift check: both stored passwords log in, the mapped secrets match the active role.
+    await page.getByRole('button', { name: 'Drift check' }).click();
+    await expect.poll(() => page.locator('.notice.ok').textContent(), { timeout: 30_000 }).toContain('No drift');
+    expect(await page.locator('.notice.ok li').allTextContents()).toEqual([`${b.roles[0]}: logs in — active`, `${b.roles[1]}: logs in`, 'Mapped secrets match the active role.']);
+
+    // Incident rotation: only after typing the rotation's name; both roles get new passwords, the other one is published.
+    await page.getByRole('button', { name: 'Incident rotation…' }).click();
+    const incident = page.getByRole('dialog', { name: 'Incident rotation' });
+    const confirm = incident.getByRole('button', { name: 'Rotate both credentials' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await incident.getByLabel(/Type the rotation's name/).fill('payments-db');
+    await confirm.click();
+    await expect.poll(() => page.locator('.notice.ok').textContent(), { timeout: 60_000 }).toContain('WARNING: both');
+    await expect.poll(async () => Math.max(...(await passwordVersions()))).toBe(before + 3);
+    expect(await activeRole()).toContain(b.roles[1]);
+
     await page.getByRole('button', { name: 'Delete…' }).click();
     await page.getByRole('dialog').waitFor();
     expect(await page.getByRole('dialog').textContent()).toContain('throwaway passwords');
@@ -371,6 +387,35 @@ describe('the web console', () => {
     expect(await alert.textContent()).toContain(`scoped to project ${a.projectId}`);
     await expectAccessible(s2.page, '403 page');
     await shot(s2.page, 'forbidden-explained');
+  });
+
+  it('works from the keyboard alone: sign in, open a rotation from the list, open and dismiss a dialog', async () => {
+    const { page } = await newSession();
+    /** Presses Tab until the focused element's accessible text is `text` (at most 40 times). */
+    const tabTo = async (text: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if ((await page.evaluate<string>('(document.activeElement?.textContent ?? "").trim() || document.activeElement?.id || ""')) === text) return;
+      }
+      throw new Error(`Tab never reached "${text}"`);
+    };
+    await tabTo('token');
+    await page.keyboard.type(adminToken);
+    await page.keyboard.press('Enter');
+    await page.getByText('Signed in with token').waitFor();
+    await page.goto(`${origin}/#/?project=${b.projectId}&environment=dev&folder=%2F`);
+    await page.locator('tr[data-rotation="payments-db"]').waitFor();
+    await tabTo('payments-db');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'payments-db' }).waitFor();
+    await tabTo('Delete…');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete rotation payments-db?' });
+    await dialog.waitFor();
+    expect(await page.evaluate<boolean>('document.querySelector("dialog").contains(document.activeElement)')).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect((await getRotationView(stack.ctx, rotB.id)).name).toBe('payments-db'); // nothing deleted
   });
 
   it('connections: add (credentials checked, the password write-only), a refused delete explained, edit, delete', async () => {

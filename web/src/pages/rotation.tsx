@@ -47,6 +47,7 @@ export function RotationPage({ ctx, rotationId }: { ctx: AppContext; rotationId:
     setActionError(null);
     setNotice(null);
     setOverlap(null);
+    setCheck(null); // a drift check's result describes the state before this action
     try {
       const done = await fn();
       if (done) setNotice(done);
