@@ -74,6 +74,8 @@ afterEach(async () => {
 async function newSession(token?: string, opts: { fakeClock?: boolean } = {}): Promise<Session> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
   const page = await context.newPage();
+  // Actions go through Temporal to a worker on a shared 2-core machine: give them time (this is no performance test).
+  page.setDefaultTimeout(60_000);
   if (opts.fakeClock) await page.clock.install();
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -193,7 +195,7 @@ describe('the web console', () => {
   it('creates a rotation through the wizard: a bad field and a preflight failure answered on their fields, nothing created until both are fixed', async () => {
     const { page } = await newSession(adminToken);
     await page.goto(`${origin}/#/?project=${a.projectId}`);
-    await page.getByRole('link', { name: 'Add secret rotation' }).click();
+    await page.getByRole('button', { name: 'Add secret rotation' }).click();
     await page.getByRole('heading', { name: 'Configuration' }).waitFor();
     expect(await page.getByLabel('Connection').inputValue()).toBe(a.connection.id);
     await page.getByLabel('Rotate at (UTC, 24-hour)').fill('03:30');

@@ -4,7 +4,7 @@ import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { PAGE_ROWS } from '../page-size.js';
 import { useNow } from '../time.js';
-import { ErrorNotice, Loading, roleOf, Select, StatusBadge, Time, can, missingScope } from '../ui.js';
+import { ActionButton, ErrorNotice, Loading, roleOf, Select, StatusBadge, Time } from '../ui.js';
 
 const STATUSES = ['all', 'success', 'failed', 'rotating', 'pending'] as const;
 const statusOf = (r: RotationView) => (r.rotationInProgress ? 'rotating' : r.rotationStatus);
@@ -51,20 +51,9 @@ export function Dashboard({ ctx, params }: { ctx: AppContext; params: URLSearchP
         {rotations && <FolderSelect rotations={rotations} environment={environment} folder={folder} onChange={(v) => set('folder', v)} />}
         <Select id="status" label="Status" value={status} onChange={(v) => set('status', v)} options={STATUSES.map((s) => ({ value: s, label: s === 'all' ? 'All statuses' : s }))} />
         <div class="toolbar-end">
-          {can(ctx.token, 'create', project.id) ? (
-            <a class="btn primary" href={href('/new', { project: project.id, environment, folder: folder || '/' })}>
-              Add secret rotation
-            </a>
-          ) : (
-            <span class="tip-wrap">
-              <button type="button" class="btn primary" aria-disabled="true" aria-describedby="create-tip">
-                Add secret rotation
-              </button>
-              <span role="tooltip" id="create-tip" class="tip">
-                {missingScope(ctx.token, 'create', project.id)}
-              </span>
-            </span>
-          )}
+          <ActionButton token={ctx.token} need="create" projectId={project.id} variant="primary" onClick={() => go('/new', { project: project.id, environment, folder: folder || '/' })}>
+            Add secret rotation
+          </ActionButton>
         </div>
       </div>
       {params.get('created') && (

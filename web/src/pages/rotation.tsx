@@ -3,7 +3,7 @@ import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationV
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { hhmm, localTimeOfDay } from '../time.js';
-import { ActionButton, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time, can } from '../ui.js';
+import { ActionButton, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time } from '../ui.js';
 
 type DialogKind = 'force' | 'edit' | 'incident' | 'delete' | null;
 
@@ -318,15 +318,9 @@ function Versions({ r, versions, ctx }: { r: RotationView; versions: SecretVersi
                     ) : (
                       <span>
                         <span class="muted">hidden</span>{' '}
-                        {can(ctx.token, 'read-secrets', r.projectId) ? (
-                          <button type="button" class="btn plain small" onClick={() => void reveal(v)}>
-                            Reveal <span class="sr-only">{key}</span>
-                          </button>
-                        ) : (
-                          <ActionButton token={ctx.token} need="read-secrets" projectId={r.projectId} onClick={() => {}}>
-                            Reveal <span class="sr-only">{key}</span>
-                          </ActionButton>
-                        )}
+                        <ActionButton token={ctx.token} need="read-secrets" projectId={r.projectId} variant="plain" onClick={() => void reveal(v)}>
+                          Reveal <span class="sr-only">{key}</span>
+                        </ActionButton>
                       </span>
                     )}
                   </td>
