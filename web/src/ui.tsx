@@ -93,7 +93,11 @@ export function ErrorNotice({ error, context }: { error: unknown; context?: stri
     <div class="notice error" role="alert">
       <strong>{context ? `${context}: ${title}` : title}</strong>
       <p>{message}</p>
-      {e.status === 403 && <p>Sign in with a token that has the scope this needs (tokens are made with `pg-rotator token create`).</p>}
+      {e.status === 403 && (
+        <p>
+          Sign in with a token that has the scope this needs (tokens are made with <code>pg-rotator token create</code>).
+        </p>
+      )}
       {fix && <FixSql fix={fix} />}
     </div>
   );
