@@ -62,7 +62,11 @@ interface Session {
 }
 let open: Session[] = [];
 
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  // A failed test leaves what its pages showed, for the one who reads the failure.
+  if (task.result?.state === 'fail') {
+    for (const [i, s] of open.entries()) await shot(s.page, `failed-${task.name.slice(0, 40).replace(/\W+/g, '-')}-${i}`).catch(() => {});
+  }
   for (const s of open) {
     expect(s.problems, 'CSP violations or page errors').toEqual([]);
     await s.context.close();
@@ -273,8 +277,12 @@ describe('the web console', () => {
 
     // A minimum overlap of an hour: the role just retired may still be in use, so rotating again is refused.
     await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Minimum overlap (seconds)').fill('99999999');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#edit-overlap-error').textContent()).toContain('must be at most');
+    expect(await page.getByLabel('Minimum overlap (seconds)').getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'edit dialog with an error');
     await page.getByLabel('Minimum overlap (seconds)').fill('3600');
-    await expectAccessible(page, 'edit dialog');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('.notice.ok').textContent()).toBe('Saved.');
     await page.getByRole('button', { name: 'Rotate now' }).click();

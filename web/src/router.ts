@@ -17,6 +17,7 @@ export function useRoute(): Route {
   useEffect(() => {
     const on = () => setRoute(currentRoute());
     addEventListener('hashchange', on);
+    on(); // effects run after paint: a change between the first render and now would otherwise be missed
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;

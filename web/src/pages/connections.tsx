@@ -13,11 +13,16 @@ export function ConnectionsPage({ ctx }: { ctx: AppContext }) {
   const [deleting, setDeleting] = useState<Connection | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
+  /** Loads the project's connections; returns a function that drops the answer if it comes too late. */
   const load = () => {
-    if (!project) return;
+    if (!project) return undefined;
+    let current = true; // see Dashboard: a late answer for another project is dropped
     api<{ appConnections: Connection[] }>('GET', withQuery(CONN, { projectId: project.id }))
-      .then((r) => setList(r.appConnections))
-      .catch(setError);
+      .then((r) => current && setList(r.appConnections))
+      .catch((e: unknown) => current && setError(e));
+    return () => {
+      current = false;
+    };
   };
   useEffect(load, [project?.id]);
 

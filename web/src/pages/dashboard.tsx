@@ -19,9 +19,14 @@ export function Dashboard({ ctx, params }: { ctx: AppContext; params: URLSearchP
     if (!project) return;
     setRotations(null);
     setError(null);
+    // An answer for a project the page has since left must not replace the current one's.
+    let current = true;
     api<{ secretRotations: RotationView[] }>('GET', withQuery(ROT, { projectId: project.id }))
-      .then((r) => setRotations(r.secretRotations))
-      .catch((e: unknown) => setError(e));
+      .then((r) => current && setRotations(r.secretRotations))
+      .catch((e: unknown) => current && setError(e));
+    return () => {
+      current = false;
+    };
   }, [project?.id]);
 
   if (!project) return <p class="empty">This token sees no project. Create one with <code>pg-rotator project create</code>.</p>;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationView, type SecretVersion, splitFix, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
@@ -20,18 +20,23 @@ export function RotationPage({ ctx, rotationId }: { ctx: AppContext; rotationId:
   const [check, setCheck] = useState<RotationCheck | null>(null);
   const [dialog, setDialog] = useState<DialogKind>(null);
 
+  // The rotation on screen: answers for one the page has since left are dropped.
+  const shown = useRef(rotationId);
+  shown.current = rotationId;
   const load = async () => {
     try {
       const { secretRotation } = await api<{ secretRotation: RotationView }>('GET', `${ROT}/${rotationId}`);
+      if (shown.current !== rotationId) return;
       setR(secretRotation);
       const [v, a] = await Promise.all([
         api<{ secretVersions: SecretVersion[] }>('GET', `${ROT}/${rotationId}/secret-versions`),
         api<{ auditEvents: AuditEvent[] }>('GET', withQuery('/api/v1/audit-events', { projectId: secretRotation.projectId, rotationId, limit: 50 })),
       ]);
+      if (shown.current !== rotationId) return;
       setVersions(v.secretVersions);
       setEvents(a.auditEvents);
     } catch (e) {
-      setLoadError(e);
+      if (shown.current === rotationId) setLoadError(e);
     }
   };
   useEffect(() => {
@@ -454,6 +459,21 @@ function DeleteDialog({ r, onClose, onDeleted }: { r: RotationView; onClose: () 
   );
 }
 
+/** The fields the edit form shows errors on; an error naming another one goes to the notice under the form. */
+const EDIT_FIELDS = [
+  'name',
+  'description',
+  'rotationInterval',
+  'rotateAtUtc',
+  'rotateAtUtc.hours',
+  'rotateAtUtc.minutes',
+  'rotationWindowMinutes',
+  'minimumOverlapSeconds',
+  'secretsMapping',
+  'secretsMapping.username',
+  'secretsMapping.password',
+];
+
 function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => void; onSaved: () => void }) {
   const [f, setF] = useState({
     name: r.name,
@@ -513,7 +533,7 @@ function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => v
         <Field id="edit-overlap" label="Minimum overlap (seconds)" type="number" value={f.minimumOverlapSeconds} onInput={set('minimumOverlapSeconds')} error={err('minimumOverlapSeconds')} />
         <Field id="edit-username-secret" label="Username secret" value={f.usernameSecret} onInput={set('usernameSecret')} error={err('secretsMapping.username', 'secretsMapping')} />
         <Field id="edit-password-secret" label="Password secret" value={f.passwordSecret} onInput={set('passwordSecret')} error={err('secretsMapping.password')} />
-        {error && error.details.length === 0 && <ErrorNotice error={error} />}
+        {error && (error.details.length === 0 || error.details.some((d) => !EDIT_FIELDS.includes(d.field))) && <ErrorNotice error={error} />}
         <div class="dialog-actions">
           <button type="button" class="btn plain" onClick={onClose}>
             Cancel

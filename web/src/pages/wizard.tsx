@@ -62,12 +62,17 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
 
   useEffect(() => {
     if (!project) return;
+    let current = true; // see Dashboard: a late answer for another project is dropped
     api<{ appConnections: Connection[] }>('GET', withQuery(CONN, { projectId: project.id }))
       .then((r) => {
+        if (!current) return;
         setConnections(r.appConnections);
         setF((x) => ({ ...x, connectionId: x.connectionId || r.appConnections[0]?.id || '' }));
       })
-      .catch(setLoadError);
+      .catch((e: unknown) => current && setLoadError(e));
+    return () => {
+      current = false;
+    };
   }, [project?.id]);
 
   if (!project) return <p class="empty">No project.</p>;
