@@ -8,7 +8,7 @@ const productOnly = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.venv/', 'coverage/'] },
+  { ignores: ['node_modules/', '.data/', '.venv/', 'coverage/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

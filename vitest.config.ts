@@ -6,7 +6,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * unit → workflow → everything else → integration: fast feedback first. No test depends on this order (the
+ * unit → workflow → everything else → integration → browser (e2e): fast feedback first. No test depends on this order (the
  * whole-run leak audit is in the global teardown).
  */
 function rank(file: string): number {
@@ -14,6 +14,7 @@ function rank(file: string): number {
   if (rel.startsWith('test/unit/')) return 0;
   if (rel.startsWith('test/workflow/')) return 1;
   if (rel.startsWith('test/integration/')) return 3;
+  if (rel.startsWith('test/e2e/')) return 4;
   return 2;
 }
 

@@ -8,21 +8,17 @@
  * Requests go over a real socket (the server listens on 127.0.0.1, the client is Node's fetch with keep-alive),
  * so the times include HTTP, authentication, validation, the database query and JSON serialisation.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openBenchStack, percentile } from './bench-stack.js';
+import { seedRotations } from './seed-rotations.js';
 import { buildApi } from '../src/api/server.js';
 import { createConnectionSchema } from '../src/domain/connection-schemas.js';
-import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
-import type { RotationState } from '../src/domain/rotation-types.js';
-import { computeNextRotationAt } from '../src/domain/schedule.js';
 import { addConnection } from '../src/service/connections.js';
 import type { openServiceContext } from '../src/service/context.js';
-import { createProject, requireEnvironment } from '../src/service/projects.js';
+import { createProject } from '../src/service/projects.js';
 import { createRotation, deleteRotation } from '../src/service/rotations.js';
-import { withTransaction } from '../src/store/db.js';
-import { ensureFolder, insertRotation, saveRotationState } from '../src/store/rotations.js';
 
 const ROTATIONS = Number(process.env.ROTATIONS ?? 1000);
 const REQUESTS = Number(process.env.LIST_REQUESTS ?? 30);
@@ -95,51 +91,9 @@ async function main(): Promise<void> {
       secretsMapping: { username: `${prefix}_USERNAME`, password: `${prefix}_PASSWORD` },
     });
 
-    // 1,000 rotations, cheaply. The listing reads the control database only: one query over `rotations`, whose
-    // `config` (written on create/update) and `state` (the snapshot the workflow writes after every change, via
-    // its recordState activity) hold every field of the response. So rows written here with insertRotation +
-    // saveRotationState are, to the list route, exactly what 1,000 workflow-managed rotations look like; no
-    // workflow (and no target role) is needed for what is measured, and creating 1,000 real ones would only
-    // make the setup slow.
+    // 1,000 rotations, cheaply (see seed-rotations.ts for why rows are enough for the listing).
     const t0 = performance.now();
-    const folderId = await ensureFolder(ctx.db.pool, projectId, 'dev', '/');
-    const environment = await requireEnvironment(ctx.db.pool, projectId, 'dev');
-    const lastRotatedAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
-    await withTransaction(ctx.db.pool, async (tx) => {
-      for (let i = 0; i < ROTATIONS; i++) {
-        const n = String(i).padStart(4, '0');
-        const input = createRotationSchema.parse(body(`bench-${n}`, `bench_role_${n}_1`, `bench_role_${n}_2`, `BENCH_${n}`));
-        const cfg = newRotationConfig(input, { folderId, environment, connectionName: connection.name, now: new Date().toISOString() });
-        const id = randomUUID();
-        await insertRotation(tx, id, cfg);
-        const next = computeNextRotationAt({
-          rotationId: id,
-          isAutoRotationEnabled: true,
-          rotationInterval: cfg.rotationInterval,
-          rotateAtUtc: cfg.rotateAtUtc,
-          rotationWindowMinutes: cfg.rotationWindowMinutes,
-          lastRotatedAt: Date.parse(lastRotatedAt),
-          createdAt: Date.parse(cfg.createdAt),
-          lastFailedAt: null,
-        });
-        const state: RotationState = {
-          activeIndex: (i % 2) as 0 | 1,
-          generation: 2 + (i % 2),
-          rotationStatus: 'success',
-          rotationInProgress: false,
-          lastRotationAttemptedAt: lastRotatedAt,
-          lastRotatedAt,
-          lastFailedAt: null,
-          lastRotationJobId: `pg-rotation-${id}`,
-          lastRotationMessage: null,
-          inactiveRetiredAt: null,
-          lastScheduledFor: null,
-          nextRotationAt: next === null ? null : new Date(next).toISOString(),
-          updatedAt: lastRotatedAt,
-        };
-        await saveRotationState(tx, id, state);
-      }
-    });
+    await seedRotations(ctx, { projectId, connection, count: ROTATIONS });
     const insertMs = performance.now() - t0;
 
     // One real rotation, issued by the worker: the single get asks its workflow (a Temporal query).

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { z } from 'zod';
 import { buildApi } from '../src/api/server.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -90,9 +89,9 @@ async function main(): Promise<void> {
 
   const ctx = await openServiceContext(config);
   const { token, file: tokenFile } = adminToken(dir);
-  const api = await buildApi({ ctx, adminToken: token });
+  const api = await buildApi({ ctx, adminToken: token, console: { temporalUi: stack.uiUrl ? { url: stack.uiUrl, namespace: config.temporal.namespace } : config.temporalUi } });
   const apiPort = process.env.ROTATOR_API_PORT
-    ? z.coerce.number().int().min(0).max(65535).parse(process.env.ROTATOR_API_PORT)
+    ? config.api.port
     : (await canBind(8080))
       ? 8080
       : 0;
@@ -176,6 +175,7 @@ async function main(): Promise<void> {
   say(`Temporal address:   ${stack.temporalAddress}`);
   say(`Control database:   ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   say('');
+  say(`Web console:        ${apiUrl}/   (sign in with the admin token below)`);
   say(`API:                ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, docs: ${apiUrl}/docs)`);
   say(`API token (admin):  ${token}   (${tokenFile ? `also in ${tokenFile}` : 'from ROTATOR_ADMIN_TOKEN'})`);
   const ops = `http://${config.metrics!.host}:${config.metrics!.port}`;

@@ -10,4 +10,6 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   npx tsx dev/stack/ensure-binaries.ts >&2
 fi
 
+npx tsx scripts/build-web.ts
+
 exec npx tsx dev/main.ts "$@"

@@ -18,8 +18,12 @@ npx tsx dev/stack/ensure-binaries.ts --schemathesis
 step "eslint"
 npx eslint .
 
-step "tsc --noEmit"
+step "tsc --noEmit (and the web console's own tsconfig)"
 npx tsc --noEmit
+npx tsc --noEmit -p web
+
+step "web console build (when its sources changed)"
+npx tsx scripts/build-web.ts
 
 step "vitest run $*"
 mkdir -p .data

@@ -69,6 +69,8 @@ const envSchema = z.object({
   // Prometheus metrics and (worker) health probes; unset = no metrics listener.
   ROTATOR_METRICS_PORT: portNumber.optional(),
   ROTATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // The web console links each rotation to its workflow there; unset: no links.
+  ROTATOR_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -78,6 +80,12 @@ export interface ApiTls {
   key: Buffer;
   /** Client certificates must be signed by this CA; undefined: no client certificates asked for. */
   clientCa: Buffer | undefined;
+}
+
+/** Where a rotation's workflow can be looked at: `<url>/namespaces/<namespace>/workflows/<workflowId>`. */
+export interface TemporalUi {
+  url: string;
+  namespace: string;
 }
 
 export interface RotatorConfig {
@@ -99,6 +107,8 @@ export interface RotatorConfig {
   apiTls: ApiTls | null;
   /** Where the REST API listens, and its bootstrap admin token (unset: only project tokens). */
   api: { port: number; host: string; adminToken: string | undefined };
+  /** ROTATOR_TEMPORAL_UI_URL (without a trailing slash) and the namespace; null when not set. */
+  temporalUi: TemporalUi | null;
 }
 
 /** Reads the process environment; an invalid value names the variable and the rule. */
@@ -123,8 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
   } catch (err) {
     throw new Error(`invalid environment: ${(err as Error).message}`);
   }
+  const temporal = loadTemporalSettings(env);
   return {
-    temporal: loadTemporalSettings(env),
+    temporal,
     apiTls: loadApiTls(e),
     api: { port: e.ROTATOR_API_PORT, host: e.ROTATOR_API_HOST, adminToken: e.ROTATOR_ADMIN_TOKEN },
     databaseUrl: e.DATABASE_URL,
@@ -144,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RotatorConfig 
     workflowBundlePath: e.ROTATOR_WORKFLOW_BUNDLE,
     logLevel: e.LOG_LEVEL,
     metrics: e.ROTATOR_METRICS_PORT === undefined ? null : { host: e.ROTATOR_METRICS_HOST, port: e.ROTATOR_METRICS_PORT },
+    temporalUi: e.ROTATOR_TEMPORAL_UI_URL ? { url: e.ROTATOR_TEMPORAL_UI_URL.replace(/\/+$/, ''), namespace: temporal.namespace } : null,
     webhook:
       e.ROTATOR_WEBHOOK_URL && e.ROTATOR_WEBHOOK_SECRET
         ? {

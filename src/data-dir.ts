@@ -9,3 +9,6 @@ export function dataDir(): string {
   const fromEnv = process.env.ROTATOR_DATA_DIR;
   return fromEnv ? path.resolve(fromEnv) : path.join(projectRoot, '.data');
 }
+
+/** Where the web console is built (`npm run build:web`, Vite; git-ignored) and served from by the API. */
+export const consoleBuildDir: string = path.join(projectRoot, 'web', 'dist');

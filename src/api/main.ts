@@ -8,7 +8,7 @@ import { buildApi } from './server.js';
 const config = loadConfigOrExit();
 await migrate(requireDatabaseUrl(config));
 const ctx = await openServiceContext(config);
-const app = await buildApi({ ctx, adminToken: config.api.adminToken, logger: { level: config.logLevel }, tls: config.apiTls });
+const app = await buildApi({ ctx, adminToken: config.api.adminToken, logger: { level: config.logLevel }, tls: config.apiTls, console: { temporalUi: config.temporalUi } });
 const metrics = config.metrics ? await startOpsServer({ ...config.metrics, registry: rotationGauges(ctx.db.pool) }) : null;
 if (metrics) app.log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
 const shutdown = async () => {

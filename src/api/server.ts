@@ -14,10 +14,13 @@ import { errorBody, handleError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
+import { CONSOLE_PATHS, type ConsoleOptions, consoleRoutes } from './routes/console.js';
 import { projectRoutes } from './routes/projects.js';
 import { rotationRoutes } from './routes/rotations.js';
 import { secretRoutes } from './routes/secrets.js';
+import { secretVersionRoutes } from './routes/secret-versions.js';
 import { statusRoutes } from './routes/status.js';
+import { tokenInfoRoutes } from './routes/token-info.js';
 import { errorSchema } from './schemas.js';
 
 export interface ApiOptions {
@@ -36,6 +39,8 @@ export interface ApiOptions {
   authLimit?: AuthLimitOptions | false;
   /** Serve HTTPS with this certificate (and ask for client certificates when it has a client CA); else plain HTTP. */
   tls?: ApiTls | null;
+  /** The web console: where its build is (default web/dist) and the Temporal UI it links to (none: no links). */
+  console?: ConsoleOptions;
 }
 
 declare module 'fastify' {
@@ -45,7 +50,7 @@ declare module 'fastify' {
 }
 
 /** Routes anyone may call: health checks and the API's own documentation. Never authenticated, never limited. */
-const PUBLIC = [/^\/api\/status$/, /^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC = [/^\/api\/status$/, /^\/healthz$/, /^\/readyz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, ...CONSOLE_PATHS];
 const isPublic = (path: string) => PUBLIC.some((p) => p.test(path));
 
 /** A regular expression for a Fastify route URL (`/a/:id/b`, `/docs/*`). */
@@ -188,5 +193,8 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(projectRoutes, { prefix: '/api/v1/projects', ctx });
   await app.register(secretRoutes, { prefix: '/api/v3/secrets', ctx });
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', ctx });
+  await app.register(secretVersionRoutes, { prefix: '/api/v2/secret-rotations/postgres-credentials', ctx });
+  await app.register(tokenInfoRoutes);
+  await app.register(consoleRoutes, opts.console ?? {});
   return app;
 }

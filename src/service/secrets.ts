@@ -1,7 +1,7 @@
 import type { SecretQuery } from '../domain/secret-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { findFolder } from '../store/rotations.js';
-import { readSecrets, type SecretValue } from '../store/secrets.js';
+import { listRotationSecretVersions, readSecrets, type SecretValue, type SecretVersionInfo } from '../store/secrets.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment } from './projects.js';
 import { fieldError } from './errors.js';
@@ -21,4 +21,9 @@ export async function readFolderSecrets(ctx: ServiceContext, q: SecretQuery, act
     details: { environment: q.environment, secretPath: q.secretPath, keys: secrets.map((s) => s.secretKey) },
   });
   return secrets;
+}
+
+/** The versions of a rotation's mapped secrets, newest first: numbers and times only, so not audited as a read. */
+export async function listSecretVersions(ctx: ServiceContext, rotationId: string, limit: number): Promise<SecretVersionInfo[]> {
+  return listRotationSecretVersions(ctx.db.pool, rotationId, limit);
 }

@@ -82,3 +82,19 @@ export async function readSecrets(
     updatedAt: (r.version_at as Date).toISOString(),
   }));
 }
+
+export interface SecretVersionInfo {
+  secretKey: string;
+  version: number;
+  createdAt: string;
+}
+
+/** Every version of a rotation's mapped secrets, newest first, without values (nothing is decrypted). */
+export async function listRotationSecretVersions(db: Queryable, rotationId: string, limit: number): Promise<SecretVersionInfo[]> {
+  const { rows } = await db.query(
+    `SELECT s.key, v.version, v.created_at FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+     WHERE s.rotation_id = $1 ORDER BY v.created_at DESC, v.version DESC, s.key LIMIT $2`,
+    [rotationId, limit],
+  );
+  return rows.map((r) => ({ secretKey: r.key, version: r.version, createdAt: (r.created_at as Date).toISOString() }));
+}
