@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
     console.log(`\nburst of ${N} rotations on one target (max_connections ${maxConnections}), cap ${cap} per worker, one worker process`);
-    console.log(`worker: own process (tsx src/worker.ts, prebuilt workflow bundle), first rotation issued ${s(workerReadyMs)} after its start`);
+    console.log(`worker: own process (bin/pg-rotator-worker, prebuilt workflow bundle), first rotation issued ${s(workerReadyMs)} after its start`);
     for (const f of [...createFailures, ...burstFailures, ...directFailures].slice(0, 5)) console.log(`  failure: ${f}`);
     console.log(`create    ${ids.length}/${N} in ${s(createMs)}: ${perSecond(ids.length, createMs)} creations/s (concurrency ${CREATE_CONCURRENCY}); failures ${createFailures.length}`);
     const perCreation = (ms: number) => `${(ms / Math.max(1, ids.length)).toFixed(1)} ms`;

@@ -98,6 +98,7 @@ export async function freePort(host = '127.0.0.1', avoid: readonly number[] = []
  */
 export async function withLock<T>(lockDir: string, fn: () => Promise<T>, waitMs = 15 * 60_000): Promise<T> {
   const deadline = Date.now() + waitMs;
+  await mkdir(path.dirname(lockDir), { recursive: true }); // e.g. .data/ on a fresh clone
   for (;;) {
     try {
       await mkdir(lockDir);
