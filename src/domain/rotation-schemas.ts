@@ -632,19 +632,18 @@ export const MAX_LIST_LIMIT = 1000;
  * A page of a project's rotations (GET …?projectId=&limit=&offset=), in creation order. Without `limit` every
  * rotation is listed, as Infisical's API does; a large project pages instead (the response carries totalCount).
  */
+/** An integer in a query string: digits only, so that an empty or padded value is refused rather than read as 0. */
+function queryInteger(min: number, max: number, rule: string) {
+  const error = { error: `must be ${rule}` };
+  return z.string(error).regex(/^[0-9]{1,16}$/, error).transform(Number).pipe(z.number().int(error).min(min, error).max(max, error));
+}
+
 export const listRotationsQuerySchema = z.strictObject({
   projectId: uuidSchema,
-  limit: z.coerce
-    .number(typeError(`an integer from 1 to ${MAX_LIST_LIMIT}`))
-    .int({ error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
-    .min(1, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
-    .max(MAX_LIST_LIMIT, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+  limit: queryInteger(1, MAX_LIST_LIMIT, `an integer from 1 to ${MAX_LIST_LIMIT}`)
     .optional()
     .describe(`rotations per page (1–${MAX_LIST_LIMIT}); absent: all of them`),
-  offset: z.coerce
-    .number(typeError('an integer of at least 0'))
-    .int({ error: 'must be an integer of at least 0' })
-    .min(0, { error: 'must be an integer of at least 0' })
+  offset: queryInteger(0, Number.MAX_SAFE_INTEGER, 'an integer of at least 0')
     .default(0)
     .describe('rotations to skip (in creation order)'),
 });

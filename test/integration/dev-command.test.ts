@@ -5,7 +5,9 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DEMO_DATABASE, SAMPLE_REQUEST_ROLES } from '../../dev/demo-target.js';
 import { projectRoot } from '../../src/data-dir.js';
 import { stackEnv } from '../support/stack.js';
 
@@ -42,6 +44,20 @@ const secretVersion = (output: string) => Number(/secret version (\d+)/.exec(out
 
 describe('npm run dev', () => {
   let firstVersion = 0;
+
+  // The demo target also gets the roles of the README's sample request (no rotation owns them); they are
+  // cluster-wide, and the API test runs that sample request on them in this cluster, so they go again.
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    const roles = SAMPLE_REQUEST_ROLES.map((r) => pg.escapeIdentifier(r)).join(', ');
+    try {
+      await admin.query(`REVOKE CONNECT ON DATABASE ${pg.escapeIdentifier(DEMO_DATABASE)} FROM ${roles}`);
+      await admin.query(`DROP ROLE ${roles}`);
+    } finally {
+      await admin.end();
+    }
+  });
 
   it('first start: creates the demo rotation and rotates it once; a token from ROTATOR_ADMIN_TOKEN is not said to be in a file', async () => {
     const output = await devCommand({ ROTATOR_ADMIN_TOKEN: 'pgr_admin_dev_command_test_token_0123456789' });
