@@ -33,6 +33,7 @@ export async function secretNamesTaken(
 ): Promise<ConfigChangeProblem | null> {
   const own: string[] = self ? Object.values(self.secretsMapping) : [];
   const keys = [wanted.username, wanted.password].filter((k) => !own.includes(k));
-  const taken = keys.length > 0 ? await secretKeysTaken(db, folder.folderId, keys, self?.rotationId ?? null) : [];
+  const found = keys.length > 0 ? await secretKeysTaken(db, folder.folderId, keys, self?.rotationId ?? null) : [];
+  const taken = keys.filter((k) => found.includes(k)); // in the mapping's order (username, password), not the table's
   return taken.length > 0 ? { field: 'secretsMapping', rule: `must name secrets not already in ${folder.where}: ${taken.join(', ')} exist` } : null;
 }
