@@ -5,10 +5,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { execa, type ResultPromise } from 'execa';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { startLocalStack } from '../dev/stack/local-stack.js';
 import { dataDir, projectRoot } from '../src/data-dir.js';
-import { openServiceContext } from '../src/service/context.js';
+import { openServiceContext, type ServiceContext } from '../src/service/context.js';
+import { createConnectionSchema } from '../src/domain/connection-schemas.js';
+import { addConnection } from '../src/service/connections.js';
+import { createProject } from '../src/service/projects.js';
 import { type RunningWorker, startWorker, workflowsPath } from '../src/worker/build-worker.js';
 
 export interface BenchStackOptions {
@@ -136,4 +140,27 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/**
+ * A target on the stack's cluster: database `bench`, a CREATEROLE (not superuser) admin `bench_admin`, `roles` as
+ * login roles with a temporary password, and a project named `projectName` with a connection to it.
+ */
+export async function benchTarget(bench: { stack: { adminUrl(db: string): string }; ctx: ServiceContext }, projectName: string, roles: readonly string[] = []) {
+  const { stack, ctx } = bench;
+  const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
+  await admin.connect();
+  const adminPassword = randomBytes(18).toString('base64url');
+  try {
+    await admin.query('CREATE DATABASE bench');
+    await admin.query(`CREATE ROLE bench_admin LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
+    for (const r of roles) await admin.query(`CREATE ROLE ${pg.escapeIdentifier(r)} LOGIN PASSWORD 'temporary_password'`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(stack.adminUrl('bench'));
+  const projectId = (await createProject(ctx, { name: projectName }, 'bench')).id;
+  const credentials = { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword };
+  const connection = await addConnection(ctx, createConnectionSchema.parse({ name: 'bench', projectId, credentials }), 'bench');
+  return { projectId, connection };
 }

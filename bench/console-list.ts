@@ -9,16 +9,12 @@
  *   npm run bench:console        (ROTATIONS=1000 LOADS=15 by default)
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { ensureDebianPackage } from '../dev/stack/debian-packages.js';
 import { ensureConsoleBuilt } from '../scripts/build-web.js';
 import { buildApi } from '../src/api/server.js';
-import { createConnectionSchema } from '../src/domain/connection-schemas.js';
-import { addConnection } from '../src/service/connections.js';
-import { createProject } from '../src/service/projects.js';
 import { PAGE_ROWS } from '../web/src/page-size.js';
-import { openBenchStack, percentile } from './bench-stack.js';
+import { benchTarget, openBenchStack, percentile } from './bench-stack.js';
 import { seedRotations } from './seed-rotations.js';
 
 const ROTATIONS = Number(process.env.ROTATIONS ?? 1000);
@@ -34,19 +30,7 @@ async function main(): Promise<void> {
   const app = await buildApi({ ctx, adminToken });
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   try {
-    const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
-    await admin.connect();
-    const adminPassword = randomBytes(18).toString('base64url');
-    await admin.query('CREATE DATABASE bench');
-    await admin.query(`CREATE ROLE bench_admin LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
-    await admin.end();
-    const url = new URL(stack.adminUrl('bench'));
-    const projectId = (await createProject(ctx, { name: 'bench-console' }, 'bench')).id;
-    const connection = await addConnection(
-      ctx,
-      createConnectionSchema.parse({ name: 'bench', projectId, credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword } }),
-      'bench',
-    );
+    const { projectId, connection } = await benchTarget({ stack, ctx }, 'bench-console');
     const t0 = performance.now();
     await seedRotations(ctx, { projectId, connection, count: ROTATIONS, failedEvery: FAILED_EVERY });
     const seedMs = performance.now() - t0;

@@ -9,15 +9,11 @@
  * so the times include HTTP, authentication, validation, the database query and JSON serialisation.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { openBenchStack, percentile } from './bench-stack.js';
+import { benchTarget, openBenchStack, percentile } from './bench-stack.js';
 import { seedRotations } from './seed-rotations.js';
 import { buildApi } from '../src/api/server.js';
-import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
-import { addConnection } from '../src/service/connections.js';
 import type { openServiceContext } from '../src/service/context.js';
-import { createProject } from '../src/service/projects.js';
 import { createRotation, deleteRotation } from '../src/service/rotations.js';
 
 const ROTATIONS = Number(process.env.ROTATIONS ?? 1000);
@@ -64,20 +60,7 @@ async function main(): Promise<void> {
   let realId = '';
   try {
     // Target for the one real rotation: two roles and a CREATEROLE admin on database "bench".
-    const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
-    await admin.connect();
-    const adminPassword = randomBytes(18).toString('base64url');
-    await admin.query('CREATE DATABASE bench');
-    await admin.query(`CREATE ROLE bench_admin LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
-    for (const r of ['bench_u1', 'bench_u2']) await admin.query(`CREATE ROLE ${pg.escapeIdentifier(r)} LOGIN PASSWORD 'temporary_password'`);
-    await admin.end();
-    const url = new URL(stack.adminUrl('bench'));
-    const projectId = (await createProject(ctx, { name: 'bench-list' }, 'bench')).id;
-    const connection = await addConnection(
-      ctx,
-      createConnectionSchema.parse({ name: 'bench', projectId, credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword } }),
-      'bench',
-    );
+    const { projectId, connection } = await benchTarget({ stack, ctx }, 'bench-list', ['bench_u1', 'bench_u2']);
     const body = (name: string, u1: string, u2: string, prefix: string) => ({
       name,
       projectId,

@@ -5,16 +5,13 @@
  *
  *   npm run bench            (ROTATIONS=50 by default)
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { openBenchStack, percentile } from './bench-stack.js';
+import { randomUUID } from 'node:crypto';
+import { benchTarget, openBenchStack, percentile } from './bench-stack.js';
 import { createActivities } from '../src/activities/index.js';
-import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { newRotationConfig } from '../src/domain/rotation-config.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
 import type { Slot } from '../src/domain/rotation-types.js';
-import { addConnection } from '../src/service/connections.js';
-import { createProject, requireEnvironment } from '../src/service/projects.js';
+import { requireEnvironment } from '../src/service/projects.js';
 import { createRotation, rotateRotation } from '../src/service/rotations.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
 import { TargetSessions } from '../src/target/sessions.js';
@@ -32,27 +29,7 @@ async function main(): Promise<void> {
   const { stack, config, ctx, close } = await openBenchStack('bench');
   try {
     // Target: four roles (two per rotation) and a CREATEROLE admin, on database "bench".
-    const q = pg.escapeIdentifier;
-    const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
-    await admin.connect();
-    const adminPassword = randomBytes(18).toString('base64url');
-    await admin.query('CREATE DATABASE bench');
-    await admin.query(`CREATE ROLE bench_admin LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(adminPassword)}`);
-    for (const r of ['bench_t1', 'bench_t2', 'bench_d1', 'bench_d2']) {
-      await admin.query(`CREATE ROLE ${q(r)} LOGIN PASSWORD 'temporary_password'`);
-    }
-    await admin.end();
-    const url = new URL(stack.adminUrl('bench'));
-    const projectId = (await createProject(ctx, { name: 'bench' }, 'bench')).id;
-    const connection = await addConnection(
-      ctx,
-      createConnectionSchema.parse({
-        name: 'bench',
-        projectId,
-        credentials: { host: url.hostname, port: Number(url.port), database: 'bench', username: 'bench_admin', password: adminPassword },
-      }),
-      'bench',
-    );
+    const { projectId, connection } = await benchTarget({ stack, ctx }, 'bench', ['bench_t1', 'bench_t2', 'bench_d1', 'bench_d2']);
     const body = (name: string, u1: string, u2: string, secretPrefix: string) => ({
       name,
       projectId,

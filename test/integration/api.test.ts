@@ -10,7 +10,7 @@ import { createToken, revokeToken } from '../../src/service/tokens.js';
 import { rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
 import { buildLoggedApi } from '../support/api.js';
 import { expectSeedShape, SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';
-import { canLogin, openTestStack, type TestStack } from '../support/stack.js';
+import { canLogin, dropRoles, openTestStack, type TestStack } from '../support/stack.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type App = Awaited<ReturnType<typeof buildApi>>;
@@ -159,6 +159,8 @@ describe('REST API against the real stack', () => {
     for (const id of cleanup) {
       await call('DELETE', `${ROT}/${id}?deleteSecrets=true&revokeGeneratedCredentials=true`).catch(() => {});
     }
+    // The sample request's fixed role names: another test (the dev command's demo target) may want them.
+    if (stack) await dropRoles(stack.admin, ['infisical_user_1', 'infisical_user_2']);
     await app?.close();
     await stack?.close();
     console.log(`[api.test] ${Date.now() - started} ms`);

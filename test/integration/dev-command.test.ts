@@ -7,9 +7,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_DATABASE, SAMPLE_REQUEST_ROLES } from '../../dev/demo-target.js';
+import { SAMPLE_REQUEST_ROLES } from '../../dev/demo-target.js';
 import { projectRoot } from '../../src/data-dir.js';
-import { stackEnv } from '../support/stack.js';
+import { dropRoles, stackEnv } from '../support/stack.js';
 
 const READY = 'Ctrl-C stops the worker';
 const dataDir = mkdtempSync(path.join(inject('testDataDir'), 'dev-command-'));
@@ -50,10 +50,8 @@ describe('npm run dev', () => {
   afterAll(async () => {
     const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
     await admin.connect();
-    const roles = SAMPLE_REQUEST_ROLES.map((r) => pg.escapeIdentifier(r)).join(', ');
     try {
-      await admin.query(`REVOKE CONNECT ON DATABASE ${pg.escapeIdentifier(DEMO_DATABASE)} FROM ${roles}`);
-      await admin.query(`DROP ROLE ${roles}`);
+      await dropRoles(admin, SAMPLE_REQUEST_ROLES);
     } finally {
       await admin.end();
     }

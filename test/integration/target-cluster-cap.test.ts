@@ -84,7 +84,8 @@ describe('per-cluster cap on target connections', () => {
     expect(clusterKeyOf(a!.connection)).toBe(clusterKeyOf(b!.connection));
     expect(a!.connection.id).not.toBe(b!.connection.id);
 
-    const activities = createActivities({ db: stack.ctx.db, sessions: new TargetSessions(LIMITS), webhooks: false });
+    const sessions = new TargetSessions(LIMITS);
+    const activities = createActivities({ db: stack.ctx.db, sessions, webhooks: false });
     const work: (() => Promise<void>)[] = [];
     const staged: CredentialRef[] = [];
     for (const { rotationId } of rotations) {
@@ -105,7 +106,8 @@ describe('per-cluster cap on target connections', () => {
     expect(failures).toEqual([]); // waiting for a slot is not a failure
     expect(samples.length).toBeGreaterThan(3);
     expect(Math.max(...samples)).toBeLessThanOrEqual(CAP);
-    expect(Math.max(...samples)).toBeGreaterThanOrEqual(2); // the burst was seen, and it ran concurrently
+    // The burst reached the cap: steps had to wait for a slot (a 20 ms sampler may miss sessions this short).
+    expect(sessions.waitTotals.waits).toBeGreaterThan(0);
     // The work was done: each inactive role now logs in with its staged password.
     for (const [i, ref] of staged.entries()) {
       const { target, roles } = rotations[i]!;

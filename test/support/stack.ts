@@ -169,3 +169,15 @@ export async function openTestStack(env: Record<string, string> = {}): Promise<T
     },
   };
 }
+
+/**
+ * Drops login roles a test created by fixed names (roles are cluster-wide, so a fixed name left behind would meet
+ * the next test that wants it). Their privileges go first, e.g. CONNECT on a target database.
+ */
+export async function dropRoles(admin: Pick<pg.Pool, 'query'>, roles: readonly string[]): Promise<void> {
+  const { rows } = await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [roles]);
+  if (rows.length === 0) return;
+  const names = rows.map((r) => pg.escapeIdentifier(r.rolname)).join(', ');
+  await admin.query(`DROP OWNED BY ${names}`);
+  await admin.query(`DROP ROLE ${names}`);
+}

@@ -260,3 +260,16 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/** The outcome of the last action; the region stays in the page so screen readers announce each new text. */
+export function ActionNotice({ notice }: { notice: string | null | undefined }) {
+  return (
+    <div aria-live="polite">
+      {notice && (
+        <p class="notice ok" role="status">
+          {notice}
+        </p>
+      )}
+    </div>
+  );
+}

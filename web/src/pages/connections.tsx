@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, CONN, type Connection, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go } from '../router.js';
-import { ActionButton, Check, Dialog, ErrorNotice, Field, Loading, Select } from '../ui.js';
+import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, Loading, Select } from '../ui.js';
 
 /** Admin connections to target databases: add (credentials checked by the API), edit, delete; the password is write-only. */
 export function ConnectionsPage({ ctx }: { ctx: AppContext }) {
@@ -39,13 +39,7 @@ export function ConnectionsPage({ ctx }: { ctx: AppContext }) {
           </ActionButton>
         </div>
       </div>
-      <div aria-live="polite">
-        {notice && (
-          <p class="notice ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionNotice notice={notice} />
       <ErrorNotice error={error} />
       {!list && !error && <Loading what="connections" />}
       {list && list.length === 0 && <p class="empty">No connections yet. A connection is an admin login (CREATEROLE) that may change the rotated roles' passwords.</p>}

@@ -3,7 +3,7 @@ import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationV
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { hhmm, localTimeOfDay } from '../time.js';
-import { ActionButton, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time } from '../ui.js';
+import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time } from '../ui.js';
 
 type DialogKind = 'force' | 'edit' | 'incident' | 'delete' | null;
 
@@ -133,13 +133,7 @@ export function RotationPage({ ctx, rotationId }: { ctx: AppContext; rotationId:
             Delete…
           </ActionButton>
         </div>
-        <div aria-live="polite">
-          {notice && (
-            <p class="notice ok" role="status">
-              {notice}
-            </p>
-          )}
-        </div>
+        <ActionNotice notice={notice} />
         <ErrorNotice error={actionError} />
         {overlap && (
           <div class="notice warn" role="alert">
