@@ -63,3 +63,10 @@ export function localTimeOfDay(hours: number, minutes: number): string {
 }
 
 export const hhmm = (t: { hours: number; minutes: number }) => `${pad(t.hours)}:${pad(t.minutes)}`;
+
+/** The parts of an `HH:MM` input; either is undefined when missing (the server then names the field). */
+export function parseHhmm(text: string): { hours: number | undefined; minutes: number | undefined } {
+  const [hours, minutes] = text.split(':').map((x) => (x === '' ? NaN : Number(x)));
+  const part = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n : undefined);
+  return { hours: part(hours), minutes: part(minutes) };
+}

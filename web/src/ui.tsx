@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { ApiError, type RotationView, splitFix, type TokenAction, type TokenInfo } from './api.js';
-import { local, relative, useNow, utc } from './time.js';
+import { local, localTimeOfDay, parseHhmm, relative, useNow, utc } from './time.js';
 
 /**
  * A point in time: relative ("in 3 days", kept current), with the exact UTC and local times beside it. A long
@@ -272,4 +272,11 @@ export function ActionNotice({ notice }: { notice: string | null | undefined }) 
       )}
     </div>
   );
+}
+
+/** The rotate-at time, entered in UTC, with the viewer's local equivalent beside it. */
+export function RotateAtField(props: { id: string; label: string; value: string; onInput: (v: string) => void; error?: string }) {
+  const { hours, minutes } = parseHhmm(props.value);
+  const hint = hours !== undefined && minutes !== undefined ? `= ${localTimeOfDay(hours, minutes)} your local time` : 'HH:MM in UTC';
+  return <Field {...props} type="time" hint={hint} />;
 }

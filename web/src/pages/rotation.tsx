@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationView, type SecretVersion, splitFix, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
-import { hhmm, localTimeOfDay } from '../time.js';
-import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, StatusBadge, Time } from '../ui.js';
+import { hhmm, localTimeOfDay, parseHhmm } from '../time.js';
+import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, RotateAtField, StatusBadge, Time } from '../ui.js';
 
 type DialogKind = 'force' | 'edit' | 'incident' | 'delete' | null;
 
@@ -486,12 +486,11 @@ function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => v
 
   const save = async (e: Event) => {
     e.preventDefault();
-    const [h, m] = f.rotateAt.split(':').map(Number);
     const patch: Record<string, unknown> = {};
     if (f.name !== r.name) patch.name = f.name;
     if (f.description !== (r.description ?? '')) patch.description = f.description || null;
     if (f.rotationInterval !== String(r.rotationInterval)) patch.rotationInterval = Number(f.rotationInterval);
-    if (f.rotateAt !== hhmm(r.rotateAtUtc)) patch.rotateAtUtc = { hours: h, minutes: m };
+    if (f.rotateAt !== hhmm(r.rotateAtUtc)) patch.rotateAtUtc = parseHhmm(f.rotateAt);
     if (f.rotationWindowMinutes !== String(r.rotationWindowMinutes)) patch.rotationWindowMinutes = Number(f.rotationWindowMinutes);
     if (f.minimumOverlapSeconds !== String(r.minimumOverlapSeconds)) patch.minimumOverlapSeconds = Number(f.minimumOverlapSeconds);
     if (f.usernameSecret !== r.secretsMapping.username || f.passwordSecret !== r.secretsMapping.password) {
@@ -507,22 +506,13 @@ function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => v
       setBusy(false);
     }
   };
-  const [h, m] = f.rotateAt.split(':').map(Number);
   return (
     <Dialog title={`Edit ${r.name}`} onClose={onClose}>
       <form onSubmit={(e) => void save(e)}>
         <Field id="edit-name" label="Name" value={f.name} onInput={set('name')} error={err('name')} />
         <Field id="edit-description" label="Description" value={f.description} onInput={set('description')} error={err('description')} multiline />
         <Field id="edit-interval" label="Rotation interval (days)" type="number" value={f.rotationInterval} onInput={set('rotationInterval')} error={err('rotationInterval')} />
-        <Field
-          id="edit-rotate-at"
-          label="Rotate at (UTC)"
-          type="time"
-          value={f.rotateAt}
-          onInput={set('rotateAt')}
-          error={err('rotateAtUtc', 'rotateAtUtc.hours', 'rotateAtUtc.minutes')}
-          hint={Number.isFinite(h) && Number.isFinite(m) ? `${localTimeOfDay(h!, m!)} your time` : undefined}
-        />
+        <RotateAtField id="edit-rotate-at" label="Rotate at (UTC)" value={f.rotateAt} onInput={set('rotateAt')} error={err('rotateAtUtc', 'rotateAtUtc.hours', 'rotateAtUtc.minutes')} />
         <Field id="edit-window" label="Rotation window (minutes)" type="number" value={f.rotationWindowMinutes} onInput={set('rotationWindowMinutes')} error={err('rotationWindowMinutes')} />
         <Field id="edit-overlap" label="Minimum overlap (seconds)" type="number" value={f.minimumOverlapSeconds} onInput={set('minimumOverlapSeconds')} error={err('minimumOverlapSeconds')} />
         <Field id="edit-username-secret" label="Username secret" value={f.usernameSecret} onInput={set('usernameSecret')} error={err('secretsMapping.username', 'secretsMapping')} />

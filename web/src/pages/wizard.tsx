@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, CONN, type Connection, ROT, type RotationView, splitFix, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
-import { localTimeOfDay } from '../time.js';
-import { Check, ErrorNotice, Field, FixSql, Loading, Select, can, missingScope } from '../ui.js';
+import { localTimeOfDay, parseHhmm } from '../time.js';
+import { Check, ErrorNotice, Field, FixSql, Loading, RotateAtField, Select, can, missingScope } from '../ui.js';
 
 /** Infisical's steps for "Add Secret Rotation → PostgreSQL Credentials". */
 const STEPS = ['Configuration', 'Parameters', 'Secrets mapping', 'Details', 'Review'] as const;
@@ -83,7 +83,7 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
   if (!connections) return <Loading what="connections" />;
 
   const set = (k: keyof typeof f) => (v: string | boolean) => setF({ ...f, [k]: v });
-  const [hours, minutes] = f.rotateAt.split(':').map((x) => Number(x));
+  const { hours, minutes } = parseHhmm(f.rotateAt);
   const rule = (field: string) => {
     const r = error?.ruleFor(field);
     return r === undefined ? undefined : splitFix(r).message;
@@ -105,7 +105,7 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
     secretPath: f.secretPath,
     isAutoRotationEnabled: f.isAutoRotationEnabled,
     rotationInterval: num(f.rotationInterval),
-    rotateAtUtc: { hours: Number.isFinite(hours) ? hours : undefined, minutes: Number.isFinite(minutes) ? minutes : undefined },
+    rotateAtUtc: { hours, minutes },
     rotationWindowMinutes: num(f.rotationWindowMinutes),
     minimumOverlapSeconds: num(f.minimumOverlapSeconds),
     parameters: {
@@ -192,15 +192,7 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
             <Field id="secretPath" label="Secret path (folder)" value={f.secretPath} onInput={set('secretPath')} error={rule('secretPath')} />
             <Check id="isAutoRotationEnabled" label="Auto-rotation enabled" checked={f.isAutoRotationEnabled} onChange={set('isAutoRotationEnabled')} />
             <Field id="rotationInterval" label="Rotation interval (days)" type="number" value={f.rotationInterval} onInput={set('rotationInterval')} error={rule('rotationInterval')} input={{ min: 1 }} />
-            <Field
-              id="rotateAtUtc"
-              label="Rotate at (UTC, 24-hour)"
-              type="time"
-              value={f.rotateAt}
-              onInput={set('rotateAt')}
-              error={rules('rotateAtUtc', 'rotateAtUtc.hours', 'rotateAtUtc.minutes')}
-              hint={Number.isFinite(hours) && Number.isFinite(minutes) ? `= ${localTimeOfDay(hours!, minutes!)} your local time` : 'HH:MM in UTC'}
-            />
+            <RotateAtField id="rotateAtUtc" label="Rotate at (UTC, 24-hour)" value={f.rotateAt} onInput={set('rotateAt')} error={rules('rotateAtUtc', 'rotateAtUtc.hours', 'rotateAtUtc.minutes')} />
             <Field
               id="rotationWindowMinutes"
               label="Rotation window (minutes)"
@@ -290,7 +282,7 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
             <dt>Schedule</dt>
             <dd>
               {f.isAutoRotationEnabled ? `every ${f.rotationInterval} days at ${f.rotateAt} UTC` : 'auto-rotation off'}
-              {Number.isFinite(hours) && Number.isFinite(minutes) && f.isAutoRotationEnabled && ` (${localTimeOfDay(hours!, minutes!)} your time)`}
+              {hours !== undefined && minutes !== undefined && f.isAutoRotationEnabled && ` (${localTimeOfDay(hours, minutes)} your time)`}
               {Number(f.rotationWindowMinutes) > 0 && `, within ${f.rotationWindowMinutes} minutes`}
             </dd>
             <dt>Minimum overlap</dt>
