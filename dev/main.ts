@@ -21,7 +21,7 @@ import { getProject } from '../src/store/projects.js';
 import { openServiceContext } from '../src/service/context.js';
 import { createRotation, getRotationView, rotateRotation } from '../src/service/rotations.js';
 import { createRotationSchema } from '../src/domain/rotation-schemas.js';
-import type { RotationView } from '../src/domain/rotation-types.js';
+import type { RotationView } from '../src/domain/rotation-view-schemas.js';
 import { readFolderSecrets } from '../src/service/secrets.js';
 import { findConnectionByName } from '../src/store/connections.js';
 import { findFolder, findRotationByName } from '../src/store/rotations.js';

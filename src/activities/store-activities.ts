@@ -1,7 +1,8 @@
 import { ConfigurationError } from '../domain/errors.js';
 import { generatePassword } from '../domain/password.js';
 import { rotationEvent } from '../domain/rotation-events.js';
-import { applyConfigPatch, type ConfigChangeProblem } from '../domain/rotation-config.js';
+import { applyConfigPatch } from '../domain/rotation-config.js';
+import type { ConfigChangeProblem } from '../domain/rotation-rules.js';
 import { passwordRequirementsSchema } from '../domain/rotation-schemas.js';
 import type { RotationState } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { uuidSchema } from '../domain/rotation-schemas.js';
-import { rotationViewSchema } from '../domain/rotation-types.js';
+import { rotationViewSchema } from '../domain/rotation-view-schemas.js';
 
 // Response shapes, for the OpenAPI document and to check every answer against its own schema.
 
 const iso = z.string();
 
 export { errorSchema } from '../service/errors.js';
-export { generatedCredentialsSchema, rotationCheckSchema, rotationViewSchema as rotationSchema } from '../domain/rotation-types.js';
+export { generatedCredentialsSchema, rotationCheckSchema, rotationViewSchema as rotationSchema } from '../domain/rotation-view-schemas.js';
 
 export const incidentRotationSchema = z.object({
   warning: z.string().describe('who loses access: every holder of an earlier password of either role'),

@@ -2,7 +2,7 @@
  * Pure output formatting of results (text tables, key: value lines, JSON). Nothing here prints.
  */
 import type { AuditRow } from '../store/audit.js';
-import type { RotationView } from '../domain/rotation-types.js';
+import type { RotationView } from '../domain/rotation-view-schemas.js';
 import { dueTimeOfDayMs } from '../domain/schedule.js';
 import type { RotationCheck } from '../service/rotation-check.js';
 import type { CreatedToken, TokenView } from '../service/tokens.js';

@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import type { z } from 'zod';
 import { formatZodError } from '../domain/rotation-schemas.js';
-import type { RotationView } from '../domain/rotation-types.js';
+import type { RotationView } from '../domain/rotation-view-schemas.js';
 import type { ErrorDetail } from '../service/errors.js';
 import { CliError } from './errors.js';
 import { flagHints, numberOrRaw, setPath } from './flags.js';

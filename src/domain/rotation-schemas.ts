@@ -1,13 +1,15 @@
 /**
  * The one definition of every input rule of docs/design.md §6, shared by the workflow, the CLI and the REST API.
  *
- * Imported by the Temporal workflow bundle: keep this file deterministic and free of `node:` modules, `pg`
- * and clocks. That is also why the rotation-statement lexer lives here and not in sql.ts (which needs `pg`
- * for quoting); sql.ts re-exports `validateRotationStatement` and renders from `parseRotationStatement`.
+ * Not imported by the workflow bundle (see rotation-rules.ts): a workflow's modules are evaluated again for
+ * every workflow a worker instantiates, and zod with these schemas costs ~15 ms and ~1 MB each time. The
+ * rotation-statement lexer lives here and not in sql.ts (which needs `pg` for quoting); sql.ts re-exports
+ * `validateRotationStatement` and renders from `parseRotationStatement`.
  *
  * Every message is written as a *rule* ("must be …") so that `formatZodError` can prefix the field path.
  */
 import { z } from 'zod';
+import { MAX_MINIMUM_OVERLAP_SECONDS, MAX_ROTATION_WINDOW_MINUTES, minimumOverlapRule } from './rotation-rules.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
@@ -116,9 +118,6 @@ export const rotationIntervalSchema = z
 // ---------------------------------------------------------------------------------------------------------
 // Rotation window
 
-/** 24 h. Also at most the shortest rotationInterval (1 day), so a window never reaches the next due instant. */
-export const MAX_ROTATION_WINDOW_MINUTES = 1440;
-
 /**
  * Minutes after rotateAtUtc within which this rotation's automatic rotations fall, at an offset fixed per
  * rotation (derived from its id; see schedule.ts), so that rotations sharing a rotate-at time do not all hit
@@ -138,9 +137,6 @@ export const rotationWindowMinutesSchema = z
 // ---------------------------------------------------------------------------------------------------------
 // Minimum overlap
 
-export const DAY_SECONDS = 86_400;
-export const MAX_MINIMUM_OVERLAP_SECONDS = 30 * DAY_SECONDS;
-
 /**
  * How long a credential that stopped being active must stay valid before a manual rotation may overwrite it
  * (apps may still hold it). 0 (the default, as in Infisical) turns the check off.
@@ -150,19 +146,6 @@ export const minimumOverlapSecondsSchema = z
   .int({ error: `must be an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)` })
   .min(0, { error: `must be an integer number of seconds from 0 to ${MAX_MINIMUM_OVERLAP_SECONDS} (30 days)` })
   .max(MAX_MINIMUM_OVERLAP_SECONDS, { error: `must be at most ${MAX_MINIMUM_OVERLAP_SECONDS} seconds (30 days)` });
-
-/**
- * The rule tying minimumOverlapSeconds to rotationInterval, as a rule phrase for minimumOverlapSeconds, or null.
- * Scheduled rotations are never refused, so an overlap longer than the interval could never be honoured.
- */
-export function minimumOverlapRule(rotationInterval: number, minimumOverlapSeconds: number): string | null {
-  const limit = rotationInterval * DAY_SECONDS;
-  if (minimumOverlapSeconds <= limit) return null;
-  return (
-    `must be at most rotationInterval (${rotationInterval} day${rotationInterval === 1 ? '' : 's'} = ${limit} seconds), ` +
-    `got ${minimumOverlapSeconds}: scheduled rotations come every rotationInterval and are not held back by the overlap`
-  );
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Password requirements
@@ -588,7 +571,7 @@ export const updateRotationSchema = z
     if (!UPDATABLE.some((k) => patch[k] !== undefined)) {
       ctx.addIssue({ code: 'custom', message: `must contain at least one field to change (${UPDATABLE.join(', ')})` });
     }
-    // Both in the patch: checked here; one of them against the stored other: see checkMinimumOverlap.
+    // Both in the patch: checked here; one of them against the stored other: see configChangeProblem.
     if (patch.rotationInterval !== undefined && patch.minimumOverlapSeconds !== undefined) {
       const rule = minimumOverlapRule(patch.rotationInterval, patch.minimumOverlapSeconds);
       if (rule) ctx.addIssue({ code: 'custom', path: ['minimumOverlapSeconds'], message: rule });

@@ -2,7 +2,8 @@
  * docs/design.md §4 "Schedule rule". Deterministic (imported by the workflow bundle): pure arithmetic on epoch
  * milliseconds, UTC only — no Date.now(), no local time, no node imports.
  */
-import { MAX_ROTATION_WINDOW_MINUTES, type RotateAtUtc } from './rotation-schemas.js';
+import { MAX_ROTATION_WINDOW_MINUTES } from './rotation-rules.js';
+import type { RotateAtUtc } from './rotation-schemas.js';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;

@@ -3,7 +3,8 @@
  * the caller (API/CLI), not in the workflow: it reads, logs in and changes nothing on the target, so there is
  * nothing to make durable. The report never contains a password.
  */
-import type { RotationView, Slot } from '../domain/rotation-types.js';
+import type { Slot } from '../domain/rotation-types.js';
+import type { RotationView } from '../domain/rotation-view-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { readCurrentCredentials } from '../store/credentials.js';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { blamedField, findFailure, FailureType, rootMessage } from '../domain/failures.js';
-import { type ConfigChangeProblem, configChangeProblem, newRotationConfig } from '../domain/rotation-config.js';
+import { newRotationConfig } from '../domain/rotation-config.js';
+import { type ConfigChangeProblem, configChangeProblem } from '../domain/rotation-rules.js';
 import type { CreateRotationInput, DeleteRotationOptions, ListRotationsQuery, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
-import { type GeneratedCredentials, initialRotationState, type RotationConfig, type RotationState, type RotationView, toRotationView } from '../domain/rotation-types.js';
+import { initialRotationState, type RotationConfig, type RotationState, toRotationView } from '../domain/rotation-types.js';
+import type { GeneratedCredentials, RotationView } from '../domain/rotation-view-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';

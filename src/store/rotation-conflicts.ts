@@ -1,4 +1,4 @@
-import type { ConfigChangeProblem } from '../domain/rotation-config.js';
+import type { ConfigChangeProblem } from '../domain/rotation-rules.js';
 import type { SecretsMapping } from '../domain/rotation-schemas.js';
 import type { Queryable } from './db.js';
 import { findRotationByName } from './rotations.js';

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RotationConfig, RotationState, RotationView } from '../domain/rotation-types.js';
+import type { RotationConfig, RotationState } from '../domain/rotation-types.js';
+import type { RotationView } from '../domain/rotation-view-schemas.js';
 import type { RotateOptions, UpdateRotationPatch } from '../domain/rotation-schemas.js';
 
 export const TASK_QUEUE = 'pg-rotation';

@@ -14,9 +14,10 @@ import {
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
 import { blamedField, causeChain, failure, FailureType, rootMessage } from '../domain/failures.js';
-import { configChangeProblem } from '../domain/rotation-config.js';
-import { formatZodError, rotateOptionsSchema, type UpdateRotationPatch, updateRotationSchema } from '../domain/rotation-schemas.js';
-import { initialRotationState, type RotationConfig, type RotationState, type RotationView, type Slot, toRotationView } from '../domain/rotation-types.js';
+import { configChangeProblem } from '../domain/rotation-rules.js';
+import type { UpdateRotationPatch } from '../domain/rotation-schemas.js';
+import { initialRotationState, type RotationConfig, type RotationState, type Slot, toRotationView } from '../domain/rotation-types.js';
+import type { RotationView } from '../domain/rotation-view-schemas.js';
 import { computeNextRotationAt } from '../domain/schedule.js';
 import {
   type Actor,
@@ -184,15 +185,16 @@ class Rotation {
     this.ledger.requested ??= { actor: UNNAMED_ACTOR };
   }
 
-  /** A refusal here is not recorded in history and changes nothing. */
+  /**
+   * A refusal here is not recorded in history and changes nothing. The options' schema is checked at the edges
+   * (API, CLI); here only `force: true` forces, so a malformed option from a raw Temporal client cannot bypass
+   * the minimum overlap.
+   */
   validateRotate(options: RotateUpdateOptions = {}): void {
     this.rejectIfClosing();
     this.rejectIfNotIssued();
-    const { wait: _wait, actor: _actor, ...rest } = options;
-    const parsed = rotateOptionsSchema.safeParse(rest);
-    if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
     // Joining a rotation that runs, or one already requested, overwrites nothing more.
-    if (parsed.data.force || this.state.rotationInProgress || this.ledger.requested) return;
+    if (options.force === true || this.state.rotationInProgress || this.ledger.requested) return;
     const refusal = this.overlapRefusal(Date.now());
     if (refusal) throw refusal;
   }
@@ -224,11 +226,13 @@ class Rotation {
     return this.view();
   }
 
+  /**
+   * The config-change rule only: the patch's schema is checked at the edges (API, CLI) and again by saveConfig
+   * (applyConfigPatch), which refuses a malformed patch from a raw Temporal client before anything is stored.
+   */
   validatePatch({ actor: _actor, ...patch }: UpdateRotationPatch & Actor): void {
     this.rejectIfClosing();
-    const parsed = updateRotationSchema.safeParse(patch);
-    if (!parsed.success) throw new Error(formatZodError(parsed.error).message);
-    const problem = configChangeProblem(this.config, parsed.data);
+    const problem = configChangeProblem(this.config, patch);
     if (problem) throw new Error(`${problem.field} ${problem.rule}`);
   }
 

@@ -13,7 +13,7 @@ import { ensureDebianPackage } from '../../dev/stack/debian-packages.js';
 import { ensureConsoleBuilt } from '../../scripts/build-web.js';
 import { buildApi } from '../../src/api/server.js';
 import { dataDir } from '../../src/data-dir.js';
-import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import { createRotation, deleteRotation, getRotationView, rotateRotation } from '../../src/service/rotations.js';
 import { createToken } from '../../src/service/tokens.js';
 import { buildLoggedApi } from '../support/api.js';

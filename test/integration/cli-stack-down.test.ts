@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import { createRotation, deleteRotation } from '../../src/service/rotations.js';
 import { runCli as runCliIn, type CliOptions, type CliResult } from '../support/cli.js';
 import { openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';

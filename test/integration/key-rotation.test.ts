@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withDatabase } from '../../dev/stack/local-stack.js';
 import { loadConfig } from '../../src/config.js';
-import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
 import { type KeyStatus, type ReencryptResult, reencryptSecrets } from '../../src/service/keys.js';
 import { createRotation, readGeneratedCredentials, rotateRotation } from '../../src/service/rotations.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createRotationSchema, formatZodError, updateRotationSchema } from '../../src/domain/rotation-schemas.js';
-import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import type { ServiceContext } from '../../src/service/context.js';
 import { ServiceError, type ServiceErrorKind } from '../../src/service/errors.js';
 import { connectionBodyFromFlags, passwordFromStdin } from '../../src/cli/commands/connection.js';

@@ -12,7 +12,8 @@ import {
   updateRotationSchema,
   utf8ByteLength,
 } from '../../src/domain/rotation-schemas.js';
-import { applyConfigPatch, configChangeProblem } from '../../src/domain/rotation-config.js';
+import { applyConfigPatch } from '../../src/domain/rotation-config.js';
+import { configChangeProblem } from '../../src/domain/rotation-rules.js';
 import { sampleConfig } from '../support/fake-activities.js';
 import type { z } from 'zod';
 import { SEED_SAMPLE_REQUEST } from '../support/seed-sample.js';

@@ -68,6 +68,12 @@ describe('replay of captured workflow histories', () => {
     }
   });
 
+  it('the bundle holds no zod: a workflow\'s modules are evaluated again for every workflow a worker instantiates', async () => {
+    const code = await readFile(bundlePath, 'utf8');
+    expect(code).toContain('node_modules/@temporalio/workflow/');
+    expect(code).not.toMatch(/node_modules\/zod\//);
+  });
+
   it('every history replays against the current workflow code, from the bundle the image ships', async () => {
     const results = await replay({ workflowBundle: { codePath: bundlePath } });
     expect([...results.keys()].sort((a, b) => a.localeCompare(b))).toEqual([...PATHS].sort((a, b) => a.localeCompare(b)));

@@ -4,7 +4,7 @@ import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } fr
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType, findFailure } from '../../src/domain/failures.js';
-import type { RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
   getRotationQuery,
@@ -105,6 +105,9 @@ describe('minimum overlap (rotate update validator)', () => {
     expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     // So is the form that does not wait for the rotation (CLI --no-wait).
     expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{ wait: false }] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
+    // A raw Temporal client's malformed force (not the boolean true) does not force.
+    const malformed = { force: 'yes' } as unknown as { force: boolean };
+    expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [malformed] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     // A signal cannot be refused: it is dropped.
     await handle.signal(rotateNowSignal);
     await env.sleep(1_000);

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { connectionSchema, projectSchema } from '../../src/api/schemas.js';
-import type { RotationCheck, RotationView } from '../../src/domain/rotation-types.js';
+import type { RotationCheck, RotationView } from '../../src/domain/rotation-view-schemas.js';
 import type { TokenAction } from '../../src/domain/token-schemas.js';
 
 export type { RotationCheck, RotationView, TokenAction };

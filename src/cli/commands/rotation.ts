@@ -1,7 +1,7 @@
 /** `pg-rotator rotation …`: PostgreSQL credential rotations. Body flags come from the table in rotation-flags.ts. */
 import type { Command } from 'commander';
 import { type CreateRotationInput, createRotationSchema, type UpdateRotationPatch, updateRotationSchema } from '../../domain/rotation-schemas.js';
-import type { RotationView } from '../../domain/rotation-types.js';
+import type { RotationView } from '../../domain/rotation-view-schemas.js';
 import { parseInput } from '../../service/errors.js';
 import { checkRotation } from '../../service/rotation-check.js';
 import {
