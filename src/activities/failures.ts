@@ -2,6 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConfigurationError, redact } from '../domain/errors.js';
 import { failure, FailureType } from '../domain/failures.js';
 import { failureReason, stepFailures, stepLabel } from '../metrics/metrics.js';
+import type { Queryable } from '../store/db.js';
+import { getRotation, type RotationRecord } from '../store/rotations.js';
 
 /** The running activity's name (its step), or undefined outside an activity (tests calling activities directly). */
 function currentStep(): string | undefined {
@@ -40,4 +42,14 @@ export async function guarded<T>(work: (secrets: string[]) => Promise<T>): Promi
     }
     throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error' });
   }
+}
+
+/**
+ * The rotation's row, or a non-retryable failure: a workflow whose row is gone (deleted behind its back) must
+ * not retry forever. `db`: the pool, or the caller's transaction (then `forUpdate` locks the row in it).
+ */
+export async function requireRotationRow(db: Queryable, rotationId: string, forUpdate = false): Promise<RotationRecord> {
+  const rotation = await getRotation(db, rotationId, forUpdate);
+  if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist in the control database`);
+  return rotation;
 }

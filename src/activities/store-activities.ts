@@ -14,14 +14,8 @@ import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../stor
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
 import { observeRotation, type RotationOutcome, rotationOutcome } from '../metrics/metrics.js';
-import { guarded } from './failures.js';
+import { guarded, requireRotationRow } from './failures.js';
 import type { CredentialRef, RotationActivities } from './types.js';
-
-async function requireRotation(db: ControlDb, rotationId: string, forUpdate = false) {
-  const r = await getRotation(db.pool, rotationId, forUpdate);
-  if (!r) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist in the control database`);
-  return r;
-}
 
 /**
  * Saves the workflow's state for listings, with the audit event (and webhook) that its change means. `before`
@@ -82,7 +76,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
     async stagePassword(ref) {
       return guarded(async () => {
         if (await credentialExists(db.pool, ref)) return; // a retry after the row was written
-        const rotation = await requireRotation(db, ref.rotationId);
+        const rotation = await requireRotationRow(db.pool, ref.rotationId);
         const requirements = passwordRequirementsSchema.parse(rotation.config.parameters.passwordRequirements ?? {});
         await stageCredential(db.pool, db.box, ref, generatePassword(requirements));
       });
@@ -91,8 +85,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
     async publish({ activate, actor, state, ...ref }) {
       return guarded(async (secrets) => {
         const { secretVersion, ended } = await withTransaction(db.pool, async (tx) => {
-          const rotation = await getRotation(tx, ref.rotationId, true);
-          if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${ref.rotationId} does not exist`);
+          const rotation = await requireRotationRow(tx, ref.rotationId, true);
           const secretVersion = (await promoteCredential(tx, ref)) && activate ? await publishPair(tx, db.box, rotation, ref, actor, secrets) : null;
           // Also on a retry after a commit whose result was lost: the workflow's state (the source of truth) wins,
           // and its event is not announced (nor counted) twice (both compare with the stored state).
@@ -119,8 +112,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
         let folder: RotationFolder | undefined;
         try {
           return await withTransaction(db.pool, async (tx) => {
-            const rotation = await getRotation(tx, rotationId, true);
-            if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist`);
+            const rotation = await requireRotationRow(tx, rotationId, true);
             const before = rotation.config;
             folder = { folderId: before.folder.id, where: `${before.environment.slug}:${before.folder.path}` };
             const after = applyConfigPatch(before, patch, new Date().toISOString());

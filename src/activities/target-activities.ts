@@ -6,12 +6,12 @@ import type { Slot } from '../domain/rotation-types.js';
 import { getConnection, readConnectionPassword } from '../store/connections.js';
 import { readCredential } from '../store/credentials.js';
 import type { ControlDb } from '../store/db.js';
-import { getRotation, type RotationRecord } from '../store/rotations.js';
+import type { RotationRecord } from '../store/rotations.js';
 import { type AdminAccess, setRolePassword } from '../target/admin.js';
 import { checkLogin } from '../target/login.js';
 import { preflight } from '../target/preflight.js';
 import type { TargetSessions } from '../target/sessions.js';
-import { guarded } from './failures.js';
+import { guarded, requireRotationRow } from './failures.js';
 import type { CredentialRef, RotationActivities } from './types.js';
 
 export interface TargetDeps {
@@ -24,8 +24,7 @@ interface Target extends AdminAccess {
 }
 
 async function loadTarget(db: ControlDb, rotationId: string): Promise<Target> {
-  const rotation = await getRotation(db.pool, rotationId);
-  if (!rotation) throw new ConfigurationError('ROTATION_MISSING', `rotation ${rotationId} does not exist in the control database`);
+  const rotation = await requireRotationRow(db.pool, rotationId);
   const connection = await getConnection(db.pool, rotation.connectionId);
   if (!connection) throw new ConfigurationError('CONNECTION_MISSING', `connection ${rotation.connectionId} does not exist`);
   return { rotation, connection, password: await readConnectionPassword(db, connection.id) };
