@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type FastifyPluginAsyncZod, serializerCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   createRotationSchema,
@@ -36,6 +36,16 @@ const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: erro
 const byId = idParams('rotationId');
 const tags = ['secret rotations'];
 
+/**
+ * A list may hold thousands of views: checking each against the response schema cost more than the query and the
+ * JSON together (~110 ms of ~500 for 10,000). The views are built by toRotationView, typed as the schema's output,
+ * so a list goes out as built; the schema still documents it (OpenAPI, Schemathesis checks it), and errors are
+ * checked as everywhere. (Fastify types a route's serializer with the whole route schema, hence the cast.)
+ */
+function listSerializer(route: { httpStatus?: string }) {
+  return route.httpStatus === '200' ? (data: unknown) => JSON.stringify(data) : serializerCompiler(route as unknown as Parameters<typeof serializerCompiler>[0]);
+}
+
 /** `/api/v2/secret-rotations/postgres-credentials`: Infisical's API. */
 export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {
   app.post('', { schema: { tags, body: createRotationSchema, response: { 200: one, ...errors } } }, async (req) => {
@@ -51,6 +61,7 @@ export const rotationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ct
         querystring: listRotationsQuerySchema,
         response: { 200: z.object({ secretRotations: z.array(rotationSchema), totalCount: z.number().int() }), ...errors },
       },
+      serializerCompiler: listSerializer,
     },
     async (req) => {
       allow(req, 'read', req.query.projectId);
