@@ -1,8 +1,6 @@
-import { ConfigurationError } from '../domain/errors.js';
 import { generatePassword } from '../domain/password.js';
 import { rotationEvent } from '../domain/rotation-events.js';
-import { applyConfigPatch } from '../domain/rotation-config.js';
-import type { ConfigChangeProblem } from '../domain/rotation-rules.js';
+import { applyConfigPatch, configRefusal } from '../domain/rotation-config.js';
 import { passwordRequirementsSchema } from '../domain/rotation-schemas.js';
 import type { RotationState } from '../domain/rotation-types.js';
 import { recordAudit } from '../store/audit.js';
@@ -108,7 +106,6 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
 
     async saveConfig({ rotationId, patch, actor }) {
       return guarded(async () => {
-        const refuse = (problem: ConfigChangeProblem) => new ConfigurationError('INVALID_CONFIG', `${problem.field} ${problem.rule}`, { field: problem.field });
         let folder: RotationFolder | undefined;
         try {
           return await withTransaction(db.pool, async (tx) => {
@@ -119,7 +116,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
             const renames = (['username', 'password'] as const).filter((k) => before.secretsMapping[k] !== after.secretsMapping[k]);
             if (renames.length > 0) {
               const taken = await secretNamesTaken(tx, folder, after.secretsMapping, { rotationId, secretsMapping: before.secretsMapping });
-              if (taken) throw refuse(taken);
+              if (taken) throw configRefusal(taken);
               // Through temporary names, so that swapping the two names cannot collide midway.
               for (const k of renames) await renameSecret(tx, before.folder.id, before.secretsMapping[k], `${before.secretsMapping[k]}:renaming:${rotationId}`);
               for (const k of renames) await renameSecret(tx, before.folder.id, `${before.secretsMapping[k]}:renaming:${rotationId}`, after.secretsMapping[k]);
@@ -135,7 +132,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
             return after;
           });
         } catch (err) {
-          if (isUniqueViolation(err) && folder && patch.name !== undefined) throw refuse(nameTakenProblem(folder, patch.name));
+          if (isUniqueViolation(err) && folder && patch.name !== undefined) throw configRefusal(nameTakenProblem(folder, patch.name));
           throw err;
         }
       });

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.js';
-import { configChangeProblem } from './rotation-rules.js';
+import { type ConfigChangeProblem, configChangeProblem } from './rotation-rules.js';
 import { type CreateRotationInput, formatZodError, type UpdateRotationPatch, updateRotationSchema } from './rotation-schemas.js';
 import type { RotationConfig } from './rotation-types.js';
 
@@ -27,6 +27,11 @@ export function newRotationConfig(
   };
 }
 
+/** A refused config change as the (non-retryable) failure of the step that stores it, naming the field. */
+export function configRefusal(problem: ConfigChangeProblem): ConfigurationError {
+  return new ConfigurationError('INVALID_CONFIG', `${problem.field} ${problem.rule}`, { field: problem.field });
+}
+
 /**
  * Applies a patch that the schema and `configChangeProblem` allow; throws (naming the field) for one they refuse.
  * The patch is parsed here although the service parsed it too: the workflow passes on whatever a Temporal client
@@ -40,7 +45,7 @@ export function applyConfigPatch(config: RotationConfig, given: UpdateRotationPa
   }
   const patch = parsed.data;
   const problem = configChangeProblem(config, patch);
-  if (problem) throw new ConfigurationError('INVALID_CONFIG', `${problem.field} ${problem.rule}`, { field: problem.field });
+  if (problem) throw configRefusal(problem);
   return {
     ...config,
     name: patch.name ?? config.name,
