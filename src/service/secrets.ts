@@ -1,7 +1,7 @@
-import type { SecretQuery } from '../domain/secret-schemas.js';
+import type { SecretQuery, SecretVersionInfo } from '../domain/secret-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { findFolder } from '../store/rotations.js';
-import { listRotationSecretVersions, readSecrets, type SecretValue, type SecretVersionInfo } from '../store/secrets.js';
+import { listRotationSecretVersions, readSecrets, type SecretValue } from '../store/secrets.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment } from './projects.js';
 import { fieldError } from './errors.js';
