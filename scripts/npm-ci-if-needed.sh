@@ -1,8 +1,16 @@
 # Sourced by dev.sh and test.sh (from the repository root): checks the Node version package.json names, then
 # runs `npm ci` when node_modules is missing or older than package-lock.json.
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "pg-rotator needs Node.js 20 or newer (package.json engines); this is $(node --version 2>/dev/null || echo 'no node on PATH')." >&2
+# The minimum is package.json's engines.node (">=major.minor"), compared by major and minor: dependencies
+# need 20.19 (vite 8, yargs 18), so "Node 20" alone is not enough.
+if ! node -e '
+  const want = require("./package.json").engines.node.match(/(\d+)\.(\d+)/);
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  const [needMajor, needMinor] = [Number(want[1]), Number(want[2])];
+  if (major > needMajor || (major === needMajor && minor >= needMinor)) process.exit(0);
+  console.error(`pg-rotator needs Node.js ${needMajor}.${needMinor} or newer (package.json engines: ${want.input}); this is ${process.version}.`);
+  process.exit(1);
+'; then
+  command -v node >/dev/null || echo "pg-rotator needs Node.js (package.json engines); there is no node on PATH." >&2
   exit 1
 fi
 # A symlinked node_modules (a git worktree sharing another checkout's) is left alone: `npm ci` would empty the

@@ -5,7 +5,7 @@
 import { CommanderError } from 'commander';
 import { redact } from '../domain/errors.js';
 import { isUnavailable } from '../domain/failures.js';
-import { type ErrorDetail, ServiceError, type ServiceErrorKind } from '../service/errors.js';
+import { type ErrorDetail, ServiceError, type ServiceErrorKind, UserError } from '../service/errors.js';
 import { MissingRootKeyError } from '../store/secret-box.js';
 
 /** Service error kinds, plus what only the CLI knows: bad usage, bad configuration, and the unexpected. */
@@ -31,20 +31,13 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  not found (project, environment, rotation, connection, secret or token; run: a folder without secrets)
   4  conflict (name or secret already taken, connection still in use, rotation refused by minimumOverlapSeconds)
   5  failed (creating, rotating, updating or deleting the rotation failed; keys re-encrypt left secrets under older keys; the message says why)
-  6  unavailable (Temporal or the control database cannot be reached: is the stack running?)
+  6  unavailable (Temporal, the control database or a connection's database server cannot be reached)
   7  rotation check found drift or a credential that does not log in (the report says what repairs it)
   run exits with the exit code of the command it ran (128 + n when signal n ended it).`;
 
 /** An error raised by the CLI itself (a missing password source, an unreadable --file, a bad environment). */
-export class CliError extends Error {
+export class CliError extends UserError<ErrorKind> {
   override readonly name = 'CliError';
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-    readonly details: ErrorDetail[] = [],
-  ) {
-    super(message);
-  }
 }
 
 export interface ErrorReport {
@@ -52,7 +45,7 @@ export interface ErrorReport {
   message: string;
   details: ErrorDetail[];
   exitCode: number;
-  /** What the user can check; set for 'unavailable' (where the stack is expected to be). */
+  /** What the user can check; set for 'unavailable' of the stack (where it is expected to be). */
   hint?: string;
 }
 
@@ -88,14 +81,14 @@ export function errorReport(err: unknown, secrets: readonly string[] = [], env: 
     details,
     exitCode: EXIT_CODES[kind],
     // Built from host names and ports only (never a URL's user or password), so value-redaction would only mangle it.
-    ...(kind === 'unavailable' ? { hint: redact(stackHint(env)) } : {}),
+    // An unavailable field (a connection's database server) is the user's server, not the stack: no hint.
+    ...(kind === 'unavailable' && details.length === 0 ? { hint: redact(stackHint(env)) } : {}),
   });
-  if (err instanceof ServiceError) {
-    // Service messages are meant for users; 'failed' and 'unavailable' carry server text, so redact those.
+  if (err instanceof ServiceError || err instanceof CliError) {
+    // Our messages are meant for users; 'failed' and 'unavailable' carry server text, so redact those.
     const text = err.kind === 'failed' || err.kind === 'unavailable' ? redact(err.message, secrets) : err.message;
     return make(err.kind, text, err.details);
   }
-  if (err instanceof CliError) return make(err.kind, err.kind === 'unavailable' ? redact(err.message, secrets) : err.message, err.details);
   if (err instanceof CommanderError) return make('usage', err.message.replace(/^error:\s*/i, ''));
   // A ring without a key some secret is sealed under: the CLI's configuration (its message names only the key id).
   if (err instanceof MissingRootKeyError) return make('config', err.message);

@@ -1,10 +1,9 @@
 /**
  * Pure output formatting of results (text tables, key: value lines, JSON). Nothing here prints.
  */
-import type { AuditRow } from '../store/audit.js';
-import type { RotationView } from '../domain/rotation-view-schemas.js';
+import type { AuditEventView } from '../domain/audit-schemas.js';
+import type { RotationCheck, RotationView } from '../domain/rotation-view-schemas.js';
 import { dueTimeOfDayMs } from '../domain/schedule.js';
-import type { RotationCheck } from '../service/rotation-check.js';
 import type { CreatedToken, TokenView } from '../service/tokens.js';
 import type { TargetConnection } from '../store/connections.js';
 import type { EnvironmentRecord, ProjectRecord } from '../store/projects.js';
@@ -212,7 +211,7 @@ export function formatTokenTable(ts: readonly TokenView[]): string {
   );
 }
 
-export function formatAuditTable(events: readonly AuditRow[]): string {
+export function formatAuditTable(events: readonly AuditEventView[]): string {
   return formatTable(
     ['AT', 'ACTION', 'ACTOR', 'ROTATION', 'DETAILS'],
     events.map((e) => [e.at, e.action, e.actor, e.rotationId ?? '-', JSON.stringify(e.details)]),

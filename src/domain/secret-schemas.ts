@@ -16,3 +16,7 @@ export const secretQuerySchema = z.strictObject({
     .optional(),
 });
 export type SecretQuery = z.output<typeof secretQuerySchema>;
+
+/** One version of a mapped secret, without its value (reading a value is its own audited request). */
+export const secretVersionSchema = z.object({ secretKey: z.string(), version: z.number().int(), createdAt: z.string() });
+export type SecretVersionInfo = z.output<typeof secretVersionSchema>;

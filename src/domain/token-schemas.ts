@@ -39,3 +39,12 @@ export const createTokenSchema = z.strictObject(
 );
 
 export type CreateTokenInput = z.output<typeof createTokenSchema>;
+
+/** Who a bearer token is and what it may do (never the token itself). */
+export const tokenInfoSchema = z.object({
+  name: z.string(),
+  /** null: all projects (the admin token). */
+  projectId: z.string().nullable(),
+  actions: z.array(z.enum(TOKEN_ACTIONS)),
+});
+export type TokenInfo = z.output<typeof tokenInfoSchema>;

@@ -4,6 +4,7 @@
  * Per-rotation series come only from the control database at scrape time (rotation-gauges.ts).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RotationActivities } from '../activities/types.js';
 import type { RotationState } from '../domain/rotation-types.js';
 import { FailureType, isUnavailable } from '../domain/failures.js';
 import { ConfigurationError } from '../domain/errors.js';
@@ -55,8 +56,22 @@ export const webhookDeliveries = new Counter({
   registers: [registry],
 });
 
-/** The steps a failure can be counted for: the activity names (anything else is `other`, so the label stays bounded). */
-export const STEPS = ['preflight', 'stagePassword', 'applyPassword', 'verifyLogin', 'publish', 'recordState', 'saveConfig', 'revokeCredentials', 'removeRotation'] as const;
+/**
+ * The steps a failure can be counted for: the activity names (anything else is `other`, so the label stays
+ * bounded). A record over the activities' keys, so an activity added, renamed or removed fails type-check here.
+ */
+const STEP_NAMES: Record<keyof RotationActivities, true> = {
+  preflight: true,
+  stagePassword: true,
+  applyPassword: true,
+  verifyLogin: true,
+  publish: true,
+  recordState: true,
+  saveConfig: true,
+  revokeCredentials: true,
+  removeRotation: true,
+};
+export const STEPS = Object.keys(STEP_NAMES) as (keyof RotationActivities)[];
 
 /**
  * The reason class of a failed step: a configuration error (FailureType.ConfigurationError, never retried),

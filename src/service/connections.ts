@@ -23,7 +23,8 @@ import { type ErrorDetail, fieldError, ServiceError } from './errors.js';
 
 /**
  * Logs in as the connection's admin (the one login check, within the cluster's cap) and returns the cluster it
- * reaches; a refused or failed login blames `field` (its host, port and credentials are the caller's input).
+ * reaches. A server that cannot be reached is `unavailable` (retrying later may help); a refused or failed login
+ * blames `field` (its credentials are the caller's input).
  */
 async function identifyCluster(ctx: ServiceContext, c: TargetConnection, password: string, field: string): Promise<string> {
   let clusterId: string | undefined;
@@ -32,6 +33,9 @@ async function identifyCluster(ctx: ServiceContext, c: TargetConnection, passwor
       clusterId = await clusterIdentity(client);
     },
   });
+  if (!outcome.ok && outcome.unreachable) {
+    throw fieldError('unavailable', field, `must reach the database server: ${c.host}:${c.port} could not be reached (${outcome.message})`);
+  }
   if (!outcome.ok) throw fieldError('validation', field, `must log in to the database: ${outcome.message}`);
   return clusterId!;
 }

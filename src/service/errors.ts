@@ -14,16 +14,20 @@ export const errorSchema = z.object({
 });
 export type ErrorBody = z.output<typeof errorSchema>;
 
-/** An error meant for the user: the API maps `kind` to a status code, the CLI to its exit code. */
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
+/** An error meant for the user, of a kind its edge maps to an answer; the message names the field and the rule. */
+export class UserError<K extends string> extends Error {
   constructor(
-    readonly kind: ServiceErrorKind,
+    readonly kind: K,
     message: string,
     readonly details: ErrorDetail[] = [],
   ) {
     super(message);
   }
+}
+
+/** An error of the service: the API maps `kind` to a status code, the CLI to its exit code. */
+export class ServiceError extends UserError<ServiceErrorKind> {
+  override readonly name = 'ServiceError';
 }
 
 export const HTTP_STATUS: Record<ServiceErrorKind, number> = {

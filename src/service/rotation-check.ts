@@ -4,7 +4,7 @@
  * nothing to make durable. The report never contains a password.
  */
 import type { Slot } from '../domain/rotation-types.js';
-import type { RotationView } from '../domain/rotation-view-schemas.js';
+import type { RotationCheck, RotationView, SlotCheck } from '../domain/rotation-view-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { readCurrentCredentials } from '../store/credentials.js';
@@ -13,26 +13,6 @@ import { checkLogin } from '../target/login.js';
 import type { ServiceContext } from './context.js';
 import { fieldError, ServiceError } from './errors.js';
 import { getRotationView } from './rotations.js';
-
-export interface SlotCheck {
-  slot: Slot;
-  username: string;
-  loginOk: boolean;
-  /** Why the login failed (no password in it). */
-  error?: string;
-}
-
-export interface RotationCheck {
-  rotationId: string;
-  checkedAt: string;
-  activeIndex: Slot;
-  slots: SlotCheck[];
-  /** The latest versions of the mapped secrets are the active slot's username and current password. */
-  mappedSecretsMatchActive: boolean;
-  /** A stored password no longer logs in (it was changed outside pg-rotator), or the mapped secrets differ. */
-  drift: boolean;
-  advice: string;
-}
 
 function adviceFor(view: RotationView, slots: (SlotCheck & { passwordRefused: boolean })[], mappedOk: boolean): string {
   const active = view.activeIndex as Slot;

@@ -1,7 +1,8 @@
-import type { SecretQuery } from '../domain/secret-schemas.js';
+import { folderLabel } from '../domain/folder.js';
+import type { SecretQuery, SecretVersionInfo } from '../domain/secret-schemas.js';
 import { recordAudit } from '../store/audit.js';
 import { findFolder } from '../store/rotations.js';
-import { listRotationSecretVersions, readSecrets, type SecretValue, type SecretVersionInfo } from '../store/secrets.js';
+import { listRotationSecretVersions, readSecrets, type SecretValue } from '../store/secrets.js';
 import type { ServiceContext } from './context.js';
 import { requireEnvironment } from './projects.js';
 import { fieldError } from './errors.js';
@@ -12,7 +13,7 @@ export async function readFolderSecrets(ctx: ServiceContext, q: SecretQuery, act
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const secrets = folderId ? await readSecrets(ctx.db.pool, ctx.db.box, { folderId, key: q.key, version: q.version }) : [];
   if (q.key && secrets.length === 0) {
-    throw fieldError('not-found', 'key', `must name an existing secret${q.version ? ' version' : ''}: ${q.key} not found in ${q.environment}:${q.secretPath}`);
+    throw fieldError('not-found', 'key', `must name an existing secret${q.version ? ' version' : ''}: ${q.key} not found in ${folderLabel(q.environment, q.secretPath)}`);
   }
   await recordAudit(ctx.db.pool, {
     actor,

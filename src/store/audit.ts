@@ -1,3 +1,4 @@
+import type { AuditEventView } from '../domain/audit-schemas.js';
 import type { Queryable } from './db.js';
 
 export interface AuditEvent {
@@ -16,17 +17,7 @@ export async function recordAudit(db: Queryable, event: AuditEvent): Promise<voi
   );
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  projectId: string | null;
-  rotationId: string | null;
-  details: Record<string, unknown>;
-}
-
-export async function listAudit(db: Queryable, filter: { projectId?: string; rotationId?: string; limit?: number }): Promise<AuditRow[]> {
+export async function listAudit(db: Queryable, filter: { projectId?: string; rotationId?: string; limit?: number }): Promise<AuditEventView[]> {
   const { rows } = await db.query(
     `SELECT id, at, actor, action, project_id, rotation_id, details FROM audit_events
      WHERE ($1::uuid IS NULL OR rotation_id = $1) AND ($2::uuid IS NULL OR project_id = $2) ORDER BY id DESC LIMIT $3`,

@@ -1,3 +1,4 @@
+import type { SecretVersionInfo } from '../domain/secret-schemas.js';
 import { aad } from './secret-box.js';
 import type { Queryable } from './db.js';
 import type { SecretBox } from './secret-box.js';
@@ -81,12 +82,6 @@ export async function readSecrets(
     createdAt: (r.created_at as Date).toISOString(),
     updatedAt: (r.version_at as Date).toISOString(),
   }));
-}
-
-export interface SecretVersionInfo {
-  secretKey: string;
-  version: number;
-  createdAt: string;
 }
 
 /** Every version of a rotation's mapped secrets, newest first, without values (nothing is decrypted). */

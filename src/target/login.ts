@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { redact } from '../domain/errors.js';
+import { isUnavailable } from '../domain/failures.js';
 import type { TargetConnection } from '../store/connections.js';
 import { pgCode } from './admin.js';
 import type { TargetLogin, TargetSessions } from './sessions.js';
@@ -12,6 +13,8 @@ export type LoginOutcome =
       code: string | undefined;
       /** The server refused this password (28P01): it is not the role's password. */
       passwordRefused: boolean;
+      /** The server could not be reached (refused, unknown host, shutting down): nothing was learnt about the login. */
+      unreachable: boolean;
       /** Why, with the password redacted. */
       message: string;
     };
@@ -45,6 +48,6 @@ export async function checkLogin(sessions: TargetSessions, c: TargetConnection, 
     if (signal?.aborted) throw err;
     const code = pgCode(err);
     const message = redact(err instanceof Error ? err.message : String(err), [login.password]);
-    return { ok: false, code, passwordRefused: code === '28P01', message };
+    return { ok: false, code, passwordRefused: code === '28P01', unreachable: isUnavailable(err), message };
   }
 }

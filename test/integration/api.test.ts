@@ -346,7 +346,9 @@ describe('REST API against the real stack', () => {
       const badPassword = 'also-not-the-password';
       const refused = expectError(await call('PATCH', `${CONN}/${connectionId}`, { body: { credentials: { password: badPassword } } }), 400, 'credentials');
       expect(refused.message).not.toContain(badPassword);
-      expectError(await call('PATCH', `${CONN}/${connectionId}`, { body: { credentials: { port: 1 } } }), 400, 'credentials');
+      // A server that refuses the connection (nothing listens on port 1) is unavailable, not bad input: 503 naming host:port.
+      const unreachable = expectError(await call('PATCH', `${CONN}/${connectionId}`, { body: { credentials: { port: 1 } } }), 503, 'credentials');
+      expect(unreachable.message).toContain(`must reach the database server: ${server().hostname}:1 could not be reached`);
       // Still the old settings (the refused patches changed nothing).
       expect(ok(await call('GET', `${CONN}/${connectionId}`)).appConnection.credentials.port).toBe(Number(server().port));
 
@@ -366,6 +368,12 @@ describe('REST API against the real stack', () => {
       expectError(await call('POST', CONN, { body: connectionBody(seed, randomUUID(), 'x') }), 404, 'projectId');
       expectError(await call('POST', CONN, { body: { ...connectionBody(seed, projectId, 'x'), credentials: { host: 'h' } } }), 400, 'credentials.database');
       expectError(await call('POST', CONN, { body: connectionBody(seed, projectId, 'my-pg-connection') }), 409, 'name');
+      // A refused connection (nothing listens on port 1): 503 naming host:port; nothing is stored.
+      const before = ok(await call('GET', `${CONN}?projectId=${projectId}`)).appConnections;
+      const refused = connectionBody(seed, projectId, 'refused');
+      const unreachable = expectError(await call('POST', CONN, { body: { ...refused, credentials: { ...refused.credentials, port: 1 } } }), 503, 'credentials');
+      expect(unreachable.message).toBe(`credentials must reach the database server: ${server().hostname}:1 could not be reached (connect ECONNREFUSED ${server().hostname}:1)`);
+      expect(ok(await call('GET', `${CONN}?projectId=${projectId}`)).appConnections).toEqual(before);
       expectError(await call('PATCH', `${CONN}/${connectionId}`, { body: {} }), 400, 'body');
       expectError(await call('GET', `${CONN}/not-a-uuid`), 400, 'connectionId');
       for (const m of ['GET', 'PATCH', 'DELETE'] as const) {

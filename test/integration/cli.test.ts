@@ -189,7 +189,7 @@ describe('pg-rotator CLI against the real stack', () => {
     expect(await canLogin(a.database, a.roles[1], activePasswordA)).toBe(false);
   });
 
-  it('connection add: a wrong password → exit 2 naming credentials; the right one (stdin) → added, listed, removed', async () => {
+  it('connection add: a wrong password → exit 2 naming credentials; a refused port → exit 6 naming host:port; the right one (stdin) → added, listed, removed', async () => {
     const role = `cli_conn_${randomBytes(3).toString('hex')}`;
     const password = randomBytes(12).toString('base64url');
     await stack.admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(password)}`);
@@ -197,14 +197,22 @@ describe('pg-rotator CLI against the real stack', () => {
     const projectId = (await createProject(stack.ctx, { name: `cli-conn-${randomBytes(3).toString('hex')}` }, 'test')).id;
     const args = ['connection', 'add', '--name', 'cli-conn', '--project', projectId, '--host', url.hostname, '--port', url.port, '--database', 'postgres', '--username', role];
 
-    const [wrong, right] = await Promise.all([
+    const refusedArgs = args.map((a, i) => (args[i - 1] === '--port' ? '1' : a));
+    const [wrong, refused, right] = await Promise.all([
       runCli([...args, '--password-env', 'CLI_TEST_PW', '--json'], { env: { CLI_TEST_PW: 'not-the-password' } }),
+      runCli([...refusedArgs, '--password-env', 'CLI_TEST_PW'], { env: { CLI_TEST_PW: password } }),
       runCli([...args, '--password-stdin', '--json'], { stdin: `${password}\n` }),
     ]);
     expect(wrong.code).toBe(2);
     const err = JSON.parse(wrong.stderr);
     expect(err).toMatchObject({ error: 'validation', details: [{ field: 'credentials' }] });
     expect(err.message).toMatch(/^credentials must log in to the database/);
+    // Nothing listens on port 1: the server is unavailable (exit 6), not the input invalid; no stack hint (the stack is up).
+    expect(refused.code, refused.stderr).toBe(6);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(new RegExp(`^error: credentials must reach the database server: ${url.hostname.replace(/\./g, '\\.')}:1 could not be reached \\(connect ECONNREFUSED`));
+    expect(refused.stderr).not.toContain('hint:');
+    expect(refused.stderr).not.toContain(password);
 
     const created = okJson<{ id: string; name: string }>(right);
     expect(created).toMatchObject({ name: 'cli-conn', projectId, username: role, database: 'postgres' });

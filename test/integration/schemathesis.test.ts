@@ -22,8 +22,9 @@
 // report of every request sent. Anything else that differs fails the test.
 //
 // Network: creating or changing a connection logs in to the host in the body. Everything here must stay on
-// this machine, so pg connections to anything but loopback are refused in this process (see guardPgConnect):
-// the API answers 400 "credentials must log in" as for any unreachable host.
+// this machine, so pg connections to anything but loopback are refused in this process (see guardPgConnect)
+// the way a server refuses a client it does not accept (SQLSTATE 28000): the API answers 400 "credentials must
+// log in". (A host that cannot be reached at all is a 503, which the no-5xx check would count against the API.)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -63,7 +64,7 @@ let dir = '';
 const adminToken = randomBytes(32).toString('base64url');
 let refusedConnects = 0;
 
-/** pg connections to anything but loopback (or a local socket) fail at once, as an unreachable host does. */
+/** pg connections to anything but loopback (or a local socket) fail at once, as a server refusing this client does. */
 function guardPgConnect(): () => void {
   const proto = pg.Client.prototype as unknown as { connect: (cb?: (err?: Error) => void) => Promise<void> | void; host?: string };
   const original = proto.connect;
@@ -72,7 +73,7 @@ function guardPgConnect(): () => void {
     const local = host === 'localhost' || (isIP(host) === 4 && host.startsWith('127.')) || host === '::1';
     if (!local) {
       refusedConnects += 1;
-      const err = Object.assign(new Error(`connect ECONNREFUSED ${host} (test guard: only loopback)`), { code: 'ECONNREFUSED' });
+      const err = Object.assign(new Error(`no pg_hba.conf entry for host "${host}" (test guard: only loopback)`), { code: '28000' });
       if (cb) return void process.nextTick(cb, err);
       return Promise.reject(err);
     }

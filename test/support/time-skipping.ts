@@ -1,7 +1,8 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import { inject } from 'vitest';
-import { TASK_QUEUE } from '../../src/workflows/rotation-workflow.js';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { postgresCredentialsRotation, TASK_QUEUE } from '../../src/workflows/rotation-workflow.js';
 import { FakeTarget, sampleConfig } from './fake-activities.js';
 
 export interface TimeSkippingWorker {
@@ -54,4 +55,53 @@ export async function startTimeSkippingWorker(
       await env.teardown();
     },
   };
+}
+
+export interface TimeSkippingSuite {
+  /** The test server (available from the file's beforeAll on). */
+  readonly env: TestWorkflowEnvironment;
+  /** A FakeTarget for `rotationId`, created at the test server's current time, that serves its activities. */
+  newTarget(rotationId: string, overrides?: Parameters<typeof sampleConfig>[0]): Promise<FakeTarget>;
+  /** Starts a rotation workflow on a new FakeTarget (see newTarget). */
+  startRotation(
+    rotationId: string,
+    overrides?: Parameters<typeof sampleConfig>[0],
+  ): Promise<{ handle: WorkflowHandle<typeof postgresCredentialsRotation>; target: FakeTarget }>;
+}
+
+/**
+ * The set-up of a workflow test file: the time-skipping worker starts before the file's tests and stops after
+ * them; every rotation gets a FakeTarget of its own (workflows of earlier tests keep running as time skips).
+ */
+export function useTimeSkippingWorker(logLevel: LogLevel): TimeSkippingSuite {
+  const targets = new Map<string, FakeTarget>();
+  let harness: TimeSkippingWorker | undefined;
+  beforeAll(async () => {
+    harness = await startTimeSkippingWorker(targets, logLevel);
+  });
+  afterAll(async () => {
+    await harness?.shutdown();
+  });
+  const suite: TimeSkippingSuite = {
+    get env() {
+      if (!harness) throw new Error('the time-skipping worker starts in beforeAll');
+      return harness.env;
+    },
+    async newTarget(rotationId, overrides = {}) {
+      const now = new Date(await suite.env.currentTimeMs()).toISOString();
+      const target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, ...overrides }));
+      targets.set(rotationId, target);
+      return target;
+    },
+    async startRotation(rotationId, overrides = {}) {
+      const target = await suite.newTarget(rotationId, overrides);
+      const handle = await suite.env.client.workflow.start(postgresCredentialsRotation, {
+        workflowId: `wf-${rotationId}-${Date.now()}`,
+        taskQueue: TASK_QUEUE,
+        args: [{ rotationId, config: target.config }],
+      });
+      return { handle, target };
+    },
+  };
+  return suite;
 }

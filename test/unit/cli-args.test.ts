@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createRotationSchema, formatZodError, updateRotationSchema } from '../../src/domain/rotation-schemas.js';
 import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import type { ServiceContext } from '../../src/service/context.js';
-import { ServiceError, type ServiceErrorKind } from '../../src/service/errors.js';
+import { fieldError, ServiceError, type ServiceErrorKind } from '../../src/service/errors.js';
 import { connectionBodyFromFlags, passwordFromStdin } from '../../src/cli/commands/connection.js';
 import { CliError, errorReport, formatErrorHuman, formatErrorJson } from '../../src/cli/errors.js';
 import { numberOrRaw } from '../../src/cli/flags.js';
@@ -680,6 +680,11 @@ describe('unavailable: exit 6 with a hint at the stack, no password', () => {
 
   it('no hint on other errors', () => {
     expect(errorReport(new ServiceError('validation', 'x'), [], env).hint).toBeUndefined();
+  });
+
+  it("a connection's own server unreachable (a field is blamed) → exit 6, without the stack hint", () => {
+    const r = errorReport(fieldError('unavailable', 'credentials', 'must reach the database server: db.example:1 could not be reached'), [], env);
+    expect([r.kind, r.exitCode, r.hint]).toEqual(['unavailable', 6, undefined]);
   });
 
   it('a short password the process handled (e.g. "d" from --password-stdin) does not mangle the hint, which holds none', () => {

@@ -1,29 +1,16 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { computeNextRotationAt, DAY_MS, dueTimeOfDayMs, MINUTE_MS, rotationWindowOffsetMs } from '../../src/domain/schedule.js';
-import { getRotationQuery, issuedUpdate, postgresCredentialsRotation, TASK_QUEUE } from '../../src/workflows/rotation-workflow.js';
-import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
-import { startTimeSkippingWorker, type TimeSkippingWorker } from '../support/time-skipping.js';
+import { getRotationQuery, issuedUpdate } from '../../src/workflows/rotation-workflow.js';
+import { useTimeSkippingWorker } from '../support/time-skipping.js';
 
 // rotationWindowMinutes in the workflow, on Temporal's time-skipping test server: a scheduled rotation fires at
 // the spread instant it shows as nextRotationAt, the interval counts from that instant (no drift), and a failure
 // retries at the rotation's own time of day. 23:30 + 60 minutes with an offset past 00:00: the window crosses midnight.
-let env: TestWorkflowEnvironment;
-const targets = new Map<string, FakeTarget>();
-let harness: TimeSkippingWorker | undefined;
+const suite = useTimeSkippingWorker('WARN');
 let seq = 0;
 
 const AT = { hours: 23, minutes: 30 };
 const WINDOW = 60;
-
-beforeAll(async () => {
-  harness = await startTimeSkippingWorker(targets, 'WARN');
-  env = harness.env;
-});
-
-afterAll(async () => {
-  await harness?.shutdown();
-});
 
 /** A fresh rotation id whose offset puts its own time after midnight (found by search, not hard-coded). */
 function idPastMidnight(): string {
@@ -34,19 +21,12 @@ function idPastMidnight(): string {
 }
 
 async function start(rotationId: string) {
-  const now = new Date(await env.currentTimeMs()).toISOString();
-  const target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, rotationInterval: 1, rotateAtUtc: AT, rotationWindowMinutes: WINDOW }));
-  targets.set(rotationId, target);
-  const handle = await env.client.workflow.start(postgresCredentialsRotation, {
-    workflowId: `wf-window-${rotationId}-${Date.now()}`,
-    taskQueue: TASK_QUEUE,
-    args: [{ rotationId, config: target.config }],
-  });
+  const { handle, target } = await suite.startRotation(rotationId, { rotationInterval: 1, rotateAtUtc: AT, rotationWindowMinutes: WINDOW });
   const issued = await handle.executeUpdate(issuedUpdate);
   return { handle, target, issued };
 }
 
-const sleepUntil = async (ms: number) => env.sleep(ms - (await env.currentTimeMs()));
+const sleepUntil = async (ms: number) => suite.env.sleep(ms - (await suite.env.currentTimeMs()));
 
 describe('rotation window (workflow)', () => {
   it('fires at the spread instant past midnight, then exactly every interval from when it was due', async () => {

@@ -1,6 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FailureType, findFailure } from '../../src/domain/failures.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
@@ -14,42 +13,23 @@ import {
   TASK_QUEUE,
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
-import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
-import { startTimeSkippingWorker, type TimeSkippingWorker } from '../support/time-skipping.js';
+import type { FakeTarget, sampleConfig } from '../support/fake-activities.js';
+import { useTimeSkippingWorker } from '../support/time-skipping.js';
 
 // Workflow logic on Temporal's time-skipping test server: day-long sleeps take milliseconds.
-let env: TestWorkflowEnvironment;
+const suite = useTimeSkippingWorker('WARN');
 let target: FakeTarget;
-// Workflows of earlier tests keep running (and rotating as time skips): each rotation id has its own fake.
-const targets = new Map<string, FakeTarget>();
-let harness: TimeSkippingWorker | undefined;
 let seq = 0;
 
-beforeAll(async () => {
-  harness = await startTimeSkippingWorker(targets, 'WARN');
-  env = harness.env;
-});
-
-afterAll(async () => {
-  await harness?.shutdown();
-});
-
-/** Starts a rotation at the test server's current time and waits for its credentials to be issued. */
+/** Starts a rotation at the test server's current time (its fake becomes `target`). */
 async function start(overrides: Parameters<typeof sampleConfig>[0] = {}) {
-  const now = new Date(await currentTime()).toISOString();
-  target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, ...overrides }));
-  const rotationId = `rot-${++seq}`;
-  targets.set(rotationId, target);
-  const handle = await env.client.workflow.start(postgresCredentialsRotation, {
-    workflowId: `wf-test-${seq}-${Date.now()}`,
-    taskQueue: TASK_QUEUE,
-    args: [{ rotationId, config: target.config }],
-  });
-  return handle;
+  const started = await suite.startRotation(`rot-${++seq}`, overrides);
+  target = started.target;
+  return started.handle;
 }
 
 async function currentTime(): Promise<number> {
-  return env.currentTimeMs();
+  return suite.env.currentTimeMs();
 }
 
 /** The first instant ≥ from at the given UTC time of day. */
@@ -76,10 +56,8 @@ describe('issue on create', () => {
   });
 
   it('refuses the create when preflight finds a configuration error: removes the rotation and ends without failing', async () => {
-    const now = new Date(await currentTime()).toISOString();
-    target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now }));
+    target = await suite.newTarget('rot-fail');
     target.preflightFailure = 'role "app_user_2" does not exist. To fix: CREATE ROLE "app_user_2" LOGIN;';
-    targets.set('rot-fail', target);
     // As the service does: the update comes with the start, so the first workflow task already has it.
     const startWorkflowOperation = new WithStartWorkflowOperation(postgresCredentialsRotation, {
       workflowId: `wf-fail-${Date.now()}`,
@@ -87,7 +65,7 @@ describe('issue on create', () => {
       args: [{ rotationId: 'rot-fail', config: target.config }],
       workflowIdConflictPolicy: 'FAIL',
     });
-    const err = await env.client.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation }).catch((e: unknown) => e);
+    const err = await suite.env.client.workflow.executeUpdateWithStart(issuedUpdate, { startWorkflowOperation }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(findFailure(err, FailureType.IssueFailed)?.failure.message).toContain('CREATE ROLE "app_user_2" LOGIN');
     // A refused create is not a broken workflow: it completes (no FAILED entry in the Temporal UI), saying why.
@@ -106,11 +84,11 @@ describe('schedule', () => {
     const due = nextAt(Date.parse(issued.lastRotatedAt!) + 30 * DAY_MS, 3, 30);
     expect(issued.nextRotationAt).toBe(new Date(due).toISOString());
 
-    await env.sleep(due - (await currentTime()) - MINUTE_MS);
+    await suite.env.sleep(due - (await currentTime()) - MINUTE_MS);
     expect(target.published()).toHaveLength(1);
     expect((await handle.query(getRotationQuery)).activeIndex).toBe(0);
 
-    await env.sleep(2 * MINUTE_MS);
+    await suite.env.sleep(2 * MINUTE_MS);
     const after = await handle.query(getRotationQuery);
     expect(target.published()).toHaveLength(2);
     expect(target.published()[1]!.slot).toBe(1);
@@ -123,7 +101,7 @@ describe('schedule', () => {
     const handle = await start({ rotationInterval: 1 });
     const issued = await handle.executeUpdate(issuedUpdate);
     const firstDue = nextAt(Date.parse(issued.lastRotatedAt!) + DAY_MS, 0, 0);
-    await env.sleep(firstDue + 3 * DAY_MS + HOUR_MS - (await currentTime()));
+    await suite.env.sleep(firstDue + 3 * DAY_MS + HOUR_MS - (await currentTime()));
     const view = await handle.query(getRotationQuery);
     expect(target.published()).toHaveLength(1 + 4); // the issue, then one rotation on each of 4 days
     expect(Math.abs(Date.parse(view.lastRotatedAt!) - (firstDue + 3 * DAY_MS))).toBeLessThan(MINUTE_MS);
@@ -139,7 +117,7 @@ describe('schedule', () => {
     const { runId } = await handle.describe();
     const before = (await handle.fetchHistory()).events!;
     const firstDue = nextAt(Date.parse(issued.lastRotatedAt!) + DAY_MS, 0, 0);
-    await env.sleep(firstDue + 2 * DAY_MS + HOUR_MS - (await currentTime()));
+    await suite.env.sleep(firstDue + 2 * DAY_MS + HOUR_MS - (await currentTime()));
     expect(target.published()).toHaveLength(1 + 3);
     const after = (await handle.fetchHistory()).events!;
     expect((await handle.describe()).runId).toBe(runId);
@@ -157,13 +135,13 @@ describe('schedule', () => {
     expect(paused.isAutoRotationEnabled).toBe(false);
     expect(paused.nextRotationAt).toBeNull();
 
-    await env.sleep(10 * DAY_MS);
+    await suite.env.sleep(10 * DAY_MS);
     expect(target.published()).toHaveLength(1);
 
     const resumed = await handle.executeUpdate(updateConfigUpdate, { args: [{ isAutoRotationEnabled: true, rotationInterval: 30 }] });
     const expected = nextAt(Date.parse(issued.lastRotatedAt!) + 30 * DAY_MS, 0, 0);
     expect(resumed.nextRotationAt).toBe(new Date(expected).toISOString());
-    await env.sleep(expected - (await currentTime()) + MINUTE_MS);
+    await suite.env.sleep(expected - (await currentTime()) + MINUTE_MS);
     expect(target.published()).toHaveLength(2);
   });
 
@@ -172,7 +150,7 @@ describe('schedule', () => {
     const issued = await handle.executeUpdate(issuedUpdate);
     target.applyFailure = 'connect ECONNREFUSED 10.0.0.1:5432';
     const due = Date.parse(issued.nextRotationAt!);
-    await env.sleep(due - (await currentTime()) + MINUTE_MS);
+    await suite.env.sleep(due - (await currentTime()) + MINUTE_MS);
 
     const failed = await handle.query(getRotationQuery);
     expect(failed.rotationStatus).toBe('failed');
@@ -185,7 +163,7 @@ describe('schedule', () => {
     expect(retryAt - Date.parse(failed.lastRotationAttemptedAt!)).toBeLessThanOrEqual(DAY_MS);
 
     target.applyFailure = null;
-    await env.sleep(retryAt - (await currentTime()) + MINUTE_MS);
+    await suite.env.sleep(retryAt - (await currentTime()) + MINUTE_MS);
     const recovered = await handle.query(getRotationQuery);
     expect(recovered.rotationStatus).toBe('success');
     expect(recovered.lastRotationMessage).toBeNull();
@@ -220,7 +198,7 @@ describe('manual rotation and messages', () => {
     const issued = await handle.executeUpdate(issuedUpdate);
     const firstRun = (await handle.describe()).runId;
     await handle.signal(rotateNowSignal);
-    await env.sleep(10_000); // longer than the quiet moment before a new run
+    await suite.env.sleep(10_000); // longer than the quiet moment before a new run
     expect((await handle.query(getRotationQuery)).activeIndex).toBe(1);
     expect((await handle.describe()).runId).toBe(firstRun); // one rotation does not start a new run
 
@@ -233,7 +211,7 @@ describe('manual rotation and messages', () => {
     await handle.executeUpdate(rotateUpdate, { args: [{}] });
     rotations += 1;
     expect((await handle.describe()).runId).toBe(firstRun);
-    await env.sleep(10_000);
+    await suite.env.sleep(10_000);
     const view = await handle.query(getRotationQuery);
     expect((await handle.describe()).runId).not.toBe(firstRun);
     expect(view.activeIndex).toBe(rotations % 2);

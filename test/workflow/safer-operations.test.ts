@@ -1,48 +1,26 @@
 // "Safer operations" in the workflow, on Temporal's time-skipping test server with fake activities: the minimum
 // overlap (the `rotate` update's validator), and the incident rotation (`rotateBoth`) ordering.
 import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FailureType, findFailure } from '../../src/domain/failures.js';
 import type { RotationView } from '../../src/domain/rotation-view-schemas.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/domain/schedule.js';
 import {
   getRotationQuery,
   issuedUpdate,
-  postgresCredentialsRotation,
   rotateBothUpdate,
   rotateNowSignal,
   rotateUpdate,
-  TASK_QUEUE,
   updateConfigUpdate,
 } from '../../src/workflows/rotation-workflow.js';
-import { FakeTarget, sampleConfig } from '../support/fake-activities.js';
-import { startTimeSkippingWorker, type TimeSkippingWorker } from '../support/time-skipping.js';
+import type { FakeTarget, sampleConfig } from '../support/fake-activities.js';
+import { useTimeSkippingWorker } from '../support/time-skipping.js';
 
-let env: TestWorkflowEnvironment;
-const targets = new Map<string, FakeTarget>();
-let harness: TimeSkippingWorker | undefined;
+const suite = useTimeSkippingWorker('ERROR');
 let seq = 0;
 
-beforeAll(async () => {
-  harness = await startTimeSkippingWorker(targets, 'ERROR');
-  env = harness.env;
-});
-
-afterAll(async () => {
-  await harness?.shutdown();
-});
-
 async function start(overrides: Parameters<typeof sampleConfig>[0] = {}): Promise<{ handle: WorkflowHandle; target: FakeTarget; issued: RotationView }> {
-  const now = new Date(await env.currentTimeMs()).toISOString();
-  const target = new FakeTarget(sampleConfig({ createdAt: now, updatedAt: now, ...overrides }));
-  const rotationId = `safer-${++seq}`;
-  targets.set(rotationId, target);
-  const handle = await env.client.workflow.start(postgresCredentialsRotation, {
-    workflowId: `wf-safer-${seq}-${Date.now()}`,
-    taskQueue: TASK_QUEUE,
-    args: [{ rotationId, config: target.config }],
-  });
+  const { handle, target } = await suite.startRotation(`safer-${++seq}`, overrides);
   const issued = await handle.executeUpdate(issuedUpdate);
   return { handle, target, issued };
 }
@@ -110,7 +88,7 @@ describe('minimum overlap (rotate update validator)', () => {
     expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [malformed] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
     // A signal cannot be refused: it is dropped.
     await handle.signal(rotateNowSignal);
-    await env.sleep(1_000);
+    await suite.env.sleep(1_000);
 
     expect(target.calls.length).toBe(calls);
     expect(target.states.length).toBe(snapshots);
@@ -124,16 +102,16 @@ describe('minimum overlap (rotate update validator)', () => {
     // wait: false answers before the rotation ran; the rotation follows.
     const requested = await handle.executeUpdate(rotateUpdate, { args: [{ force: true, wait: false }] });
     expect(requested.activeIndex).toBe(0);
-    await env.sleep(1_000);
+    await suite.env.sleep(1_000);
     expect((await handle.query(getRotationQuery)).activeIndex).toBe(1);
   });
 
   it('allows the rotation once the overlap has passed', async () => {
     const { handle } = await start({ minimumOverlapSeconds: 2 * 3600 });
     const first = await handle.executeUpdate(rotateUpdate, { args: [{}] });
-    await env.sleep(HOUR_MS);
+    await suite.env.sleep(HOUR_MS);
     expect(failureOf(await handle.executeUpdate(rotateUpdate, { args: [{}] }).catch((e: unknown) => e)).type).toBe(FailureType.MinimumOverlap);
-    await env.sleep(HOUR_MS);
+    await suite.env.sleep(HOUR_MS);
     const second = await handle.executeUpdate(rotateUpdate, { args: [{}] });
     expect(second.activeIndex).toBe(0);
     expect(Date.parse(second.lastRotatedAt!) - Date.parse(first.lastRotatedAt!)).toBeGreaterThanOrEqual(2 * HOUR_MS);
@@ -158,7 +136,7 @@ describe('minimum overlap (rotate update validator)', () => {
     expect(retryAt - Date.parse(first.lastRotatedAt!)).toBeLessThan(DAY_MS);
     target.applyFailure = null;
     const published = target.published().length;
-    await env.sleep(retryAt - (await env.currentTimeMs()) + MINUTE_MS);
+    await suite.env.sleep(retryAt - (await suite.env.currentTimeMs()) + MINUTE_MS);
     const retried = await handle.query(getRotationQuery);
     expect(retried).toMatchObject({ rotationStatus: 'success', activeIndex: 0 });
     expect(target.published()).toHaveLength(published + 1);

@@ -4,35 +4,19 @@
  */
 import type { z } from 'zod';
 import type { connectionSchema, projectSchema } from '../../src/api/schemas.js';
+import type { auditEventSchema } from '../../src/domain/audit-schemas.js';
+import type { errorDetailSchema } from '../../src/domain/rotation-schemas.js';
 import type { RotationCheck, RotationView } from '../../src/domain/rotation-view-schemas.js';
-import type { TokenAction } from '../../src/domain/token-schemas.js';
+import type { secretVersionSchema } from '../../src/domain/secret-schemas.js';
+import type { TokenAction, tokenInfoSchema } from '../../src/domain/token-schemas.js';
 
 export type { RotationCheck, RotationView, TokenAction };
 export type Connection = z.output<typeof connectionSchema>;
 export type Project = z.output<typeof projectSchema>;
-export interface ErrorDetail {
-  field: string;
-  rule: string;
-  message: string;
-}
-export interface TokenInfo {
-  name: string;
-  projectId: string | null;
-  actions: TokenAction[];
-}
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  rotationId: string | null;
-  details: Record<string, unknown>;
-}
-export interface SecretVersion {
-  secretKey: string;
-  version: number;
-  createdAt: string;
-}
+export type ErrorDetail = z.output<typeof errorDetailSchema>;
+export type TokenInfo = z.output<typeof tokenInfoSchema>;
+export type AuditEvent = z.output<typeof auditEventSchema>;
+export type SecretVersion = z.output<typeof secretVersionSchema>;
 export interface TemporalUi {
   url: string;
   namespace: string;

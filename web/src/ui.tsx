@@ -280,3 +280,22 @@ export function RotateAtField(props: { id: string; label: string; value: string;
   const hint = hours !== undefined && minutes !== undefined ? `= ${localTimeOfDay(hours, minutes)} your local time` : 'HH:MM in UTC';
   return <Field {...props} type="time" hint={hint} />;
 }
+
+/**
+ * The rotation settings that both the create wizard and the edit dialog give an input, and so an error slot; the
+ * wizard adds its own (connection, folder, roles). An API error naming a field outside a form's list goes to
+ * the notice under that form.
+ */
+export const SETTING_FIELDS: readonly string[] = [
+  'name',
+  'description',
+  'rotationInterval',
+  'rotateAtUtc',
+  'rotateAtUtc.hours',
+  'rotateAtUtc.minutes',
+  'rotationWindowMinutes',
+  'minimumOverlapSeconds',
+  'secretsMapping',
+  'secretsMapping.username',
+  'secretsMapping.password',
+];

@@ -1,19 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { auditQuerySchema } from '../../domain/audit-schemas.js';
+import { auditEventSchema, auditQuerySchema } from '../../domain/audit-schemas.js';
 import { listAuditEvents } from '../../service/audit.js';
 import { errorSchema } from '../schemas.js';
 import { allow, type RouteDeps } from '../server.js';
-
-const auditEventSchema = z.object({
-  id: z.number().int(),
-  at: z.string(),
-  actor: z.string(),
-  action: z.string(),
-  projectId: z.string().nullable(),
-  rotationId: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-});
 
 /** `/api/v1/audit-events`: who did what, newest first (never a secret value). */
 export const auditRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {

@@ -32,12 +32,14 @@ function toAppConnection(c: TargetConnection) {
 
 const one = z.object({ appConnection: connectionSchema });
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+/** Creating or changing credentials logs in to the server they name: 503 when it cannot be reached. */
+const proveErrors = { ...errors, 503: errorSchema };
 const byId = idParams('connectionId');
 const tags = ['app connections'];
 
 /** `/api/v1/app-connections/postgres`: admin connections to target databases. */
 export const connectionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { ctx }) => {
-  app.post('', { schema: { tags, description: 'The credentials must log in; the password is stored encrypted and never returned.', body: createConnectionSchema, response: { 200: one, ...errors } } }, async (req) => {
+  app.post('', { schema: { tags, description: 'The credentials must log in; the password is stored encrypted and never returned.', body: createConnectionSchema, response: { 200: one, ...proveErrors } } }, async (req) => {
     const principal = allow(req, 'create', req.body.projectId);
     return { appConnection: toAppConnection(await addConnection(ctx, req.body, actorOf(principal))) };
   });
@@ -57,7 +59,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { 
     return { appConnection: toAppConnection(c) };
   });
 
-  app.patch('/:connectionId', { schema: { tags, params: byId, body: updateConnectionSchema, response: { 200: one, ...errors } } }, async (req) => {
+  app.patch('/:connectionId', { schema: { tags, params: byId, body: updateConnectionSchema, response: { 200: one, ...proveErrors } } }, async (req) => {
     const c = await requireConnection(ctx, req.params.connectionId);
     const principal = allow(req, 'edit', c.projectId);
     return { appConnection: toAppConnection(await updateConnection(ctx, c.id, req.body, actorOf(principal))) };

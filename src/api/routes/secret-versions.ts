@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { secretVersionSchema } from '../../domain/secret-schemas.js';
 import { requireRotation } from '../../service/rotations.js';
 import { listSecretVersions } from '../../service/secrets.js';
 import { errorSchema, idParams } from '../schemas.js';
 import { allow, type RouteDeps } from '../server.js';
-
-const secretVersionSchema = z.object({ secretKey: z.string(), version: z.number().int(), createdAt: z.string() });
 
 /**
  * `GET …/:rotationId/secret-versions`: the history of a rotation's mapped secrets (key, version, when), newest

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Command } from 'commander';
+import { folderLabel } from '../../domain/folder.js';
 import { secretQuerySchema } from '../../domain/secret-schemas.js';
 import { parseInput } from '../../service/errors.js';
 import { readFolderSecrets } from '../../service/secrets.js';
@@ -104,7 +105,7 @@ export function runCommand(program: Command, session: Session): void {
       const secrets = await readFolderSecrets(await session.context(), query, rt.actor);
       for (const s of secrets) if (s.secretValue) rt.secrets.push(s.secretValue);
       if (secrets.length === 0 && !opts.allowEmpty) {
-        const where = `${opts.env ?? ''}:${opts.path ?? '/'} of project ${opts.project ?? ''}`;
+        const where = `${folderLabel(query.environment, query.secretPath)} of project ${query.projectId}`;
         const message = `no secrets in ${where}: ${command} was not run (check --project, --env and --path; --allow-empty runs it without secrets)`;
         throw new CliError('not-found', printable(message));
       }

@@ -3,7 +3,7 @@ import { api, ApiError, type AuditEvent, ROT, type RotationCheck, type RotationV
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { hhmm, localTimeOfDay, parseHhmm } from '../time.js';
-import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, RotateAtField, StatusBadge, Time } from '../ui.js';
+import { ActionButton, ActionNotice, Check, Dialog, ErrorNotice, Field, FixSql, Loading, roleOf, RotateAtField, SETTING_FIELDS, StatusBadge, Time } from '../ui.js';
 
 type DialogKind = 'force' | 'edit' | 'incident' | 'delete' | null;
 
@@ -453,21 +453,6 @@ function DeleteDialog({ r, onClose, onDeleted }: { r: RotationView; onClose: () 
   );
 }
 
-/** The fields the edit form shows errors on; an error naming another one goes to the notice under the form. */
-const EDIT_FIELDS = [
-  'name',
-  'description',
-  'rotationInterval',
-  'rotateAtUtc',
-  'rotateAtUtc.hours',
-  'rotateAtUtc.minutes',
-  'rotationWindowMinutes',
-  'minimumOverlapSeconds',
-  'secretsMapping',
-  'secretsMapping.username',
-  'secretsMapping.password',
-];
-
 function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => void; onSaved: () => void }) {
   const [f, setF] = useState({
     name: r.name,
@@ -517,7 +502,7 @@ function EditDialog({ r, onClose, onSaved }: { r: RotationView; onClose: () => v
         <Field id="edit-overlap" label="Minimum overlap (seconds)" type="number" value={f.minimumOverlapSeconds} onInput={set('minimumOverlapSeconds')} error={err('minimumOverlapSeconds')} />
         <Field id="edit-username-secret" label="Username secret" value={f.usernameSecret} onInput={set('usernameSecret')} error={err('secretsMapping.username', 'secretsMapping')} />
         <Field id="edit-password-secret" label="Password secret" value={f.passwordSecret} onInput={set('passwordSecret')} error={err('secretsMapping.password')} />
-        {error && (error.details.length === 0 || error.details.some((d) => !EDIT_FIELDS.includes(d.field))) && <ErrorNotice error={error} />}
+        {error && (error.details.length === 0 || error.details.some((d) => !SETTING_FIELDS.includes(d.field))) && <ErrorNotice error={error} />}
         <div class="dialog-actions">
           <button type="button" class="btn plain" onClick={onClose}>
             Cancel

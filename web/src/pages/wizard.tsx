@@ -3,7 +3,7 @@ import { api, ApiError, CONN, type Connection, ROT, type RotationView, splitFix,
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { localTimeOfDay, parseHhmm } from '../time.js';
-import { Check, ErrorNotice, Field, FixSql, Loading, RotateAtField, Select, can, missingScope } from '../ui.js';
+import { Check, ErrorNotice, Field, FixSql, Loading, RotateAtField, Select, SETTING_FIELDS, can, missingScope } from '../ui.js';
 
 /** Infisical's steps for "Add Secret Rotation → PostgreSQL Credentials". */
 const STEPS = ['Configuration', 'Parameters', 'Secrets mapping', 'Details', 'Review'] as const;
@@ -324,17 +324,12 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
   );
 }
 
-/** Every field the form shows an error on; an error naming another field goes to the banner. */
+/** Every field the form shows an error on (the shared settings and its own); an error naming another field goes to the banner. */
 const FORM_FIELDS = new Set([
+  ...SETTING_FIELDS,
   'connectionId',
   'environment',
   'secretPath',
-  'rotationInterval',
-  'rotateAtUtc',
-  'rotateAtUtc.hours',
-  'rotateAtUtc.minutes',
-  'rotationWindowMinutes',
-  'minimumOverlapSeconds',
   'parameters.username1',
   'parameters.username2',
   'parameters.rotationStatement',
@@ -347,9 +342,4 @@ const FORM_FIELDS = new Set([
   'parameters.passwordRequirements.required.uppercase',
   'parameters.passwordRequirements.required.symbols',
   'parameters.passwordRequirements.allowedSymbols',
-  'secretsMapping',
-  'secretsMapping.username',
-  'secretsMapping.password',
-  'name',
-  'description',
 ]);
