@@ -8,7 +8,7 @@ import { credentialExists, promoteCredential, readCredential, stageCredential } 
 import { type ControlDb, isUniqueViolation, type Queryable, withTransaction } from '../store/db.js';
 import { deleteRotationRow, getRotation, type RotationRecord, saveRotationState, updateRotationConfig } from '../store/rotations.js';
 import type { SecretBox } from '../store/secret-box.js';
-import { nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
+import { nameTakenProblem, type RotationFolder, rotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
 import { deleteRotationSecrets, renameSecret, writeSecretVersion } from '../store/secrets.js';
 import { enqueueWebhook } from '../store/webhooks.js';
 import { observeRotation, type RotationOutcome, rotationOutcome } from '../metrics/metrics.js';
@@ -111,7 +111,7 @@ export function createStoreActivities(db: ControlDb, options: StoreActivityOptio
           return await withTransaction(db.pool, async (tx) => {
             const rotation = await requireRotationRow(tx, rotationId, true);
             const before = rotation.config;
-            folder = { folderId: before.folder.id, where: `${before.environment.slug}:${before.folder.path}` };
+            folder = rotationFolder(before);
             const after = applyConfigPatch(before, patch, new Date().toISOString());
             const renames = (['username', 'password'] as const).filter((k) => before.secretsMapping[k] !== after.secretsMapping[k]);
             if (renames.length > 0) {

@@ -10,7 +10,8 @@ import { recordAudit } from '../store/audit.js';
 import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
 import { readCurrentCredentials } from '../store/credentials.js';
-import { nameTaken, nameTakenProblem, type RotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
+import { nameTaken, nameTakenProblem, rotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
+import { folderLabel } from '../domain/folder.js';
 import { countRotations, deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
 import {
   deleteUpdate,
@@ -40,7 +41,6 @@ async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
 
 const problemError = (kind: ServiceErrorKind, p: ConfigChangeProblem) => fieldError(kind, p.field, p.rule);
 
-const folderOf = (config: RotationConfig, folderId = config.folder.id): RotationFolder => ({ folderId, where: `${config.environment.slug}:${config.folder.path}` });
 
 /**
  * What the Temporal UI lists for the workflow, so that a user finds their rotation there (never a password:
@@ -49,11 +49,11 @@ const folderOf = (config: RotationConfig, folderId = config.folder.id): Rotation
 function workflowSummary(config: RotationConfig, projectName: string): { staticSummary: string; staticDetails: string } {
   const { username1, username2 } = config.parameters;
   return {
-    staticSummary: `${projectName} / ${config.environment.slug}:${config.folder.path} / ${config.name} (roles ${username1}, ${username2})`,
+    staticSummary: `${projectName} / ${folderLabel(config.environment.slug, config.folder.path)} / ${config.name} (roles ${username1}, ${username2})`,
     staticDetails: [
       `**Rotation** ${config.name}`,
       `**Project** ${projectName} (${config.projectId})`,
-      `**Environment and folder** ${config.environment.slug}:${config.folder.path}`,
+      `**Environment and folder** ${folderLabel(config.environment.slug, config.folder.path)}`,
       `**Roles** ${username1}, ${username2}`,
       `**Connection** ${config.connection.name}`,
       `**Mapped secrets** ${config.secretsMapping.username}, ${config.secretsMapping.password}`,
@@ -68,7 +68,7 @@ function workflowSummary(config: RotationConfig, projectName: string): { staticS
  */
 export async function createRotation(ctx: ServiceContext, input: CreateRotationInput, actor: string): Promise<RotationView> {
   const id = randomUUID();
-  const where = { where: `${input.environment}:${input.secretPath}` };
+  const where = { where: folderLabel(input.environment, input.secretPath) };
   let created: { config: RotationConfig; projectName: string };
   try {
     created = await withTransaction(ctx.db.pool, async (tx) => {
@@ -161,7 +161,7 @@ export async function getRotationView(ctx: ServiceContext, ref: RotationRef): Pr
 export async function getRotationByName(ctx: ServiceContext, name: string, q: RotationNameQuery): Promise<RotationView> {
   const folderId = await findFolder(ctx.db.pool, q.projectId, q.environment, q.secretPath);
   const record = folderId ? await findRotationByName(ctx.db.pool, folderId, name) : null;
-  if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${q.environment}:${q.secretPath}`);
+  if (!record) throw fieldError('not-found', 'name', `must name an existing rotation: "${name}" not found in ${folderLabel(q.environment, q.secretPath)}`);
   return getRotationView(ctx, record);
 }
 
@@ -287,7 +287,7 @@ export async function incidentRotation(ctx: ServiceContext, ref: RotationRef, ac
 async function checkPatch(ctx: ServiceContext, r: RotationRecord, patch: UpdateRotationPatch): Promise<void> {
   const problem = configChangeProblem(r.config, patch);
   if (problem) throw problemError('validation', problem);
-  const folder = folderOf(r.config, r.folderId);
+  const folder = rotationFolder(r.config, r.folderId);
   const conflict =
     (patch.name !== undefined && patch.name !== r.config.name ? await nameTaken(ctx.db.pool, folder, patch.name, r.id) : null) ??
     (patch.secretsMapping ? await secretNamesTaken(ctx.db.pool, folder, patch.secretsMapping, { rotationId: r.id, secretsMapping: r.config.secretsMapping }) : null);

@@ -1,4 +1,6 @@
+import { folderLabel } from '../domain/folder.js';
 import type { ConfigChangeProblem } from '../domain/rotation-rules.js';
+import type { RotationConfig } from '../domain/rotation-types.js';
 import type { SecretsMapping } from '../domain/rotation-schemas.js';
 import type { Queryable } from './db.js';
 import { findRotationByName } from './rotations.js';
@@ -11,6 +13,11 @@ export interface RotationFolder {
 }
 
 /** The rule "a rotation's name is unique in its folder", for create (`self` null) and rename. */
+/** A rotation's folder (by default the one its config names). */
+export function rotationFolder(config: RotationConfig, folderId = config.folder.id): RotationFolder {
+  return { folderId, where: folderLabel(config.environment.slug, config.folder.path) };
+}
+
 export async function nameTaken(db: Queryable, folder: RotationFolder, name: string, self: string | null): Promise<ConfigChangeProblem | null> {
   const other = await findRotationByName(db, folder.folderId, name);
   return other && other.id !== self ? nameTakenProblem(folder, name) : null;

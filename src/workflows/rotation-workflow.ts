@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { RotationActivities } from '../activities/types.js';
 import { redact } from '../domain/errors.js';
+import { folderLabel } from '../domain/folder.js';
 import { blamedField, causeChain, failure, FailureType, rootMessage } from '../domain/failures.js';
 import { configChangeProblem } from '../domain/rotation-rules.js';
 import type { UpdateRotationPatch } from '../domain/rotation-schemas.js';
@@ -546,7 +547,7 @@ class Rotation {
   private details(): string {
     const { config, state } = this;
     return [
-      `**${config.name}** in ${config.environment.slug}:${config.folder.path}`,
+      `**${config.name}** in ${folderLabel(config.environment.slug, config.folder.path)}`,
       `roles ${config.parameters.username1}, ${config.parameters.username2}; active slot ${state.activeIndex ?? '–'}`,
       `status ${state.rotationStatus}; next rotation ${state.nextRotationAt ?? 'none scheduled'}`,
     ].join('\n\n');
