@@ -4,11 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { startLocalStack } from '../dev/stack/local-stack.js';
-import { dataDir, projectRoot } from '../src/data-dir.js';
+import { dataDir } from '../src/data-dir.js';
 import { openServiceContext, type ServiceContext } from '../src/service/context.js';
 import { createConnectionSchema } from '../src/domain/connection-schemas.js';
 import { addConnection } from '../src/service/connections.js';
@@ -18,7 +17,8 @@ import { type RunningWorker, startWorker, workflowsPath } from '../src/worker/bu
 export interface BenchStackOptions {
   /**
    * 'in-process' (default): a worker inside this process. 'process': none here; start one as its own process with
-   * `startWorkerProcess` (its memory and CPU can then be measured apart from the benchmark's).
+   * `startWorkerProcess` of test/support/worker-process.ts (its memory and CPU can then be measured apart from the
+   * benchmark's).
    */
   worker?: 'in-process' | 'process';
 }
@@ -50,12 +50,6 @@ export async function openBenchStack(dirName: string, opts: BenchStackOptions = 
   return { stack, dir, env, config, worker, ctx, close };
 }
 
-export interface WorkerProcess {
-  pid: number;
-  /** SIGTERM (graceful shutdown), SIGKILL after 5 s; resolves once the process is gone. */
-  stop(): Promise<void>;
-}
-
 /**
  * The workflow code bundled once into `<dir>/workflow-bundle.js`, so that a worker process starts without
  * bundling (ROTATOR_WORKFLOW_BUNDLE) and its memory is the worker's, not webpack's.
@@ -65,21 +59,6 @@ export async function prebuiltBundle(dir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
   await writeFile(file, code);
   return file;
-}
-
-/** `bin/pg-rotator-worker` as a child process (the deployed worker; it execs node, so `pid` is the worker's), its output appended to `logFile`. */
-export function startWorkerProcess(env: NodeJS.ProcessEnv, logFile: string): WorkerProcess {
-  const log = { file: logFile, append: true };
-  const child: ResultPromise = execa(path.join(projectRoot, 'bin', 'pg-rotator-worker'), [], {
-    cwd: projectRoot, env, extendEnv: false, stdin: 'ignore', stdout: log, stderr: log, reject: false, forceKillAfterDelay: 5_000,
-  });
-  return {
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await child;
-    },
-  };
 }
 
 // ---- measuring processes (Linux /proc) ---------------------------------------------------------------------

@@ -28,8 +28,9 @@ import { readFolderSecrets } from '../src/service/secrets.js';
 import { ensureFolder, insertRotation } from '../src/store/rotations.js';
 import { TargetSessions } from '../src/target/sessions.js';
 import { APPLICATION_NAME } from '../src/target/settings.js';
-import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, sampleEvery, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, sampleEvery, temporalServerPid } from './bench-stack.js';
 import { inParallel } from '../test/support/in-parallel.js';
+import { type LoggedProcess, startWorkerProcess } from '../test/support/worker-process.js';
 
 const N = Number(process.env.ROTATIONS ?? 1000);
 const CREATE_CONCURRENCY = Number(process.env.CREATE_CONCURRENCY ?? 20);
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const { dir, env, config, ctx, close } = await openBenchStack('bench-burst', { worker: 'process' });
   const cap = config.targetLimits.poolMax;
   const target = await startLocalCluster({ dir: path.join(dir, 'target'), fresh: true });
-  let worker: ReturnType<typeof startWorkerProcess> | null = null;
+  let worker: LoggedProcess | null = null;
   const sampler = new pg.Client({ connectionString: target.url('postgres'), application_name: 'bench-sampler' });
   try {
     // The target: its own cluster, max_connections 100, one database, a CREATEROLE admin, 2 roles per rotation.
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     await setup.end();
 
     const bundle = await prebuiltBundle(dir);
-    worker = startWorkerProcess({ ...env, ROTATOR_WORKFLOW_BUNDLE: bundle }, path.join(dir, 'worker.log'));
+    worker = startWorkerProcess({ env: { ...env, ROTATOR_WORKFLOW_BUNDLE: bundle }, logFile: path.join(dir, 'worker.log') });
     const temporalPid = temporalServerPid(dir);
 
     const projectId = (await createProject(ctx, { name: 'bench-burst' }, 'bench')).id;

@@ -32,8 +32,9 @@ import { createProject, requireEnvironment } from '../src/service/projects.js';
 import { createRotation } from '../src/service/rotations.js';
 import { ensureFolder, insertRotation, saveRotationState } from '../src/store/rotations.js';
 import { getRotationQuery, rotationWorkflowId, TASK_QUEUE, WORKFLOW_TYPE } from '../src/workflows/rotation-messages.js';
-import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, startWorkerProcess, temporalServerPid } from './bench-stack.js';
+import { cpuMs, openBenchStack, percentile, prebuiltBundle, rssMb, temporalServerPid } from './bench-stack.js';
 import { inParallel } from '../test/support/in-parallel.js';
+import { startWorkerProcess } from '../test/support/worker-process.js';
 import { freePort } from '../dev/stack/process.js';
 
 const N = Number(process.env.ROTATIONS ?? 10_000);
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   // Its metrics port shows where the worker's memory is (V8 heap of the main thread, external buffers).
   const metricsPort = await freePort();
   const workerEnv = { ...env, ROTATOR_WORKFLOW_BUNDLE: bundle, ROTATOR_METRICS_PORT: String(metricsPort) };
-  let worker = startWorkerProcess(workerEnv, path.join(dir, 'worker-1.log'));
+  let worker = startWorkerProcess({ env: workerEnv, logFile: path.join(dir, 'worker-1.log') });
   try {
     // Target: one database on the stack's cluster, a CREATEROLE admin, two roles per rotation.
     const admin = new pg.Client({ connectionString: stack.adminUrl('postgres') });
@@ -224,7 +225,7 @@ async function main(): Promise<void> {
     const probeId = ids[Math.floor(ids.length / 2)]!;
     const handle = ctx.temporal.workflow.getHandle(rotationWorkflowId(probeId));
     const tr = performance.now();
-    worker = startWorkerProcess(workerEnv, path.join(dir, 'worker-2.log'));
+    worker = startWorkerProcess({ env: workerEnv, logFile: path.join(dir, 'worker-2.log') });
     let queryAttempts = 0;
     for (;;) {
       queryAttempts += 1;

@@ -1,31 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { projectRoot } from '../../src/data-dir.js';
 import { createRotation, getRotationView } from '../../src/service/rotations.js';
 import { readCredential } from '../../src/store/credentials.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
 import { rotateUpdate, rotationWorkflowId } from '../../src/workflows/rotation-messages.js';
 import { rememberPasswords } from '../support/passwords.js';
-import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { canLogin, logFile, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { type LoggedProcess, startWorkerProcess } from '../support/worker-process.js';
 
 // I5: a worker killed (SIGKILL) after applyPassword and before publish completes resumes without manual action.
 let stack: TestStack;
 let target: TestTarget;
-const children: ChildProcess[] = [];
+const children: LoggedProcess[] = [];
 let probing = false;
 
-function spawnWorker(name: string): ChildProcess {
-  const out = createWriteStream(path.join(logsDir(), `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, ...stackEnv() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+function spawnWorker(name: string): LoggedProcess {
+  const child = startWorkerProcess({ env: stackEnv(), inheritEnv: true, logFile: logFile(name) });
   children.push(child);
   return child;
 }
@@ -47,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   probing = false;
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.kill()));
   if (stack) await rememberPasswords(stack.ctx.db);
   await stack?.close();
 });
@@ -97,9 +87,7 @@ it('SIGKILL of the worker between applyPassword and publish: the rotation comple
   expect(await canLogin(target.database, target.roles[1], stagedPassword)).toBe(true);
   expect((await readFolderSecrets(stack.ctx, secretsQuery, 'test')).find((x) => x.secretKey === 'POSTGRES_DB_PASSWORD')!.version).toBe(1);
 
-  const first = children[0]!;
-  first.kill('SIGKILL');
-  await new Promise((r) => first.once('exit', r));
+  await children[0]!.kill();
   await blocker.query('ROLLBACK');
   await blocker.end();
 

@@ -1,8 +1,6 @@
 // Metrics and health: a real Prometheus (Debian's package) scrapes a worker process and an API process every second
 // and evaluates deploy/prometheus/alerts.yml; a successful and a failed rotation show up through its query API,
 // no password appears in anything scraped, and /healthz and /readyz answer as Kubernetes probes expect.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket, connect } from 'node:net';
@@ -19,7 +17,8 @@ import { ServiceError } from '../../src/service/errors.js';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
 import { storedPasswords } from '../support/leak-scan.js';
 import { rememberPasswords } from '../support/passwords.js';
-import { logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { logFile, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { type LoggedProcess, startLoggedProcess, workerLauncher } from '../support/worker-process.js';
 
 const ALERTS = path.join(projectRoot, 'deploy', 'prometheus', 'alerts.yml');
 const ALERT_TESTS = path.join(projectRoot, 'deploy', 'prometheus', 'alerts.test.yml');
@@ -36,22 +35,11 @@ let apiUrl: string;
 let promDir: string;
 let receiver: Server;
 let answeredHooks = 0;
-const children: ChildProcess[] = [];
+const children: LoggedProcess[] = [];
 
-function spawnLogged(name: string, script: string, env: Record<string, string>): ChildProcess {
-  const out = createWriteStream(path.join(logsDir(), `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  children.push(child);
-  return child;
-}
-
-async function spawnProcess(cmd: string, args: string[], name: string): Promise<ChildProcess> {
-  const out = createWriteStream(path.join(logsDir(), `${name}.log`), { flags: 'a' });
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+/** `file args` with the test runner's environment under `env`, logged to `<name>.log`; stopped after the tests. */
+function spawnLogged(name: string, file: string, args: string[], env: Record<string, string>): LoggedProcess {
+  const child = startLoggedProcess(file, args, { env, inheritEnv: true, logFile: logFile(name) });
   children.push(child);
   return child;
 }
@@ -130,14 +118,15 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${apiPort}`;
   prometheusUrl = `http://127.0.0.1:${promPort}`;
 
-  spawnLogged('worker-prometheus', 'src/worker.ts', {
+  spawnLogged('worker-prometheus', workerLauncher, [], {
     ...stackEnv(),
     ROTATOR_METRICS_PORT: String(workerPort),
     ROTATOR_WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hooks`,
     ROTATOR_WEBHOOK_SECRET: WEBHOOK_SECRET,
     ROTATOR_WEBHOOK_RETRY_BASE_MS: '200',
   });
-  spawnLogged('api-prometheus', 'src/api/main.ts', { ...stackEnv(), ROTATOR_API_PORT: String(apiPort), ROTATOR_METRICS_PORT: String(apiMetricsPort) });
+  const apiEnv = { ...stackEnv(), ROTATOR_API_PORT: String(apiPort), ROTATOR_METRICS_PORT: String(apiMetricsPort) };
+  spawnLogged('api-prometheus', process.execPath, ['--import', 'tsx', 'src/api/main.ts'], apiEnv);
 
   promDir = path.join(inject('testDataDir'), `prometheus-${process.pid}`);
   await rm(promDir, { recursive: true, force: true });
@@ -154,18 +143,15 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  await spawnProcess(
-    prometheus,
-    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-    'prometheus',
-  );
+  const prometheusArgs = [`--config.file=${config}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`];
+  spawnLogged('prometheus', prometheus, prometheusArgs, {});
   await waitForStatus(`${prometheusUrl}/-/ready`, 200, 60_000);
   await waitForStatus(`${workerMetrics}/readyz`, 200, 120_000);
   await waitForStatus(`${apiUrl}/readyz`, 200, 60_000);
 }, 300_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => c.stop()));
   if (stack) await rememberPasswords(stack.ctx.db);
   await stack?.close();
   await new Promise((r) => receiver?.close(r));
@@ -295,7 +281,7 @@ it('/healthz and /readyz: 200 when the control database and Temporal answer; 503
   const proxied = new URL(real);
   proxied.port = String((proxy.address() as { port: number }).port);
   const port = await freePort();
-  const w = spawnLogged('worker-prometheus-readyz', 'src/worker.ts', { ...stackEnv(), DATABASE_URL: proxied.toString(), ROTATOR_METRICS_PORT: String(port) });
+  const w = spawnLogged('worker-prometheus-readyz', workerLauncher, [], { ...stackEnv(), DATABASE_URL: proxied.toString(), ROTATOR_METRICS_PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
   await waitForStatus(`${base}/readyz`, 200, 120_000);
   await new Promise<void>((r) => {
@@ -306,7 +292,7 @@ it('/healthz and /readyz: 200 when the control database and Temporal answer; 503
   const body = JSON.parse((await get(`${base}/readyz`)).text);
   expect(body).toMatchObject({ status: 'not ready', checks: { controlDatabase: { ok: false }, temporal: { ok: true }, worker: { ok: true } } });
   expect(await statusOf(`${base}/healthz`)).toBe(200); // alive: not a reason to restart it
-  w.kill('SIGTERM');
+  await w.stop();
 });
 
 it('promtool accepts deploy/prometheus/alerts.yml and its unit tests pass', async () => {

@@ -3,12 +3,9 @@
 // password's version rises by exactly one, and the mapped pair logs in), both workers did part of the burst before
 // the kill, the survivor finishes the rest, and the fleet never has more than workers × ROTATOR_TARGET_POOL_MAX
 // sessions open on the target.
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { projectRoot } from '../../src/data-dir.js';
 import { createRotationSchema } from '../../src/domain/rotation-schemas.js';
 import { createRotation, deleteRotation, rotateRotation } from '../../src/service/rotations.js';
 import { readFolderSecrets } from '../../src/service/secrets.js';
@@ -16,7 +13,8 @@ import { APPLICATION_NAME } from '../../src/target/settings.js';
 import { rotationWorkflowId, TASK_QUEUE } from '../../src/workflows/rotation-messages.js';
 import { rememberPasswords } from '../support/passwords.js';
 import { inParallel } from '../support/in-parallel.js';
-import { canLogin, logsDir, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { canLogin, logFile, openTestStack, stackEnv, type TestStack, type TestTarget } from '../support/stack.js';
+import { type LoggedProcess, startWorkerProcess } from '../support/worker-process.js';
 
 const N = 100;
 const POOL_MAX = 4;
@@ -25,32 +23,11 @@ const CREATE_CONCURRENCY = 16;
 /** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW (a stable proto enum value). */
 const WORKFLOW_TASK_QUEUE = 1;
 
-interface WorkerProcess {
-  name: string;
-  child: ResultPromise;
-  /** Its workflow tasks carry `<pid>@<hostname>` in history (the SDK's default worker identity). */
-  pid: number;
-}
-
 let stack: TestStack;
 let target: TestTarget;
-const workers: WorkerProcess[] = [];
+/** A worker's workflow tasks carry `<pid>@<hostname>` in history (the SDK's default worker identity). */
+const workers: LoggedProcess[] = [];
 const rotations: { id: string; secretPath: string; roles: [string, string] }[] = [];
-
-function spawnWorker(name: string): WorkerProcess {
-  const log = { file: path.join(logsDir(), `${name}.log`), append: true };
-  const child = execa(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, ...stackEnv(), ROTATOR_TARGET_POOL_MAX: String(POOL_MAX) },
-    stdin: 'ignore',
-    stdout: log,
-    stderr: log,
-    reject: false,
-  });
-  const w = { name, child, pid: child.pid! };
-  workers.push(w);
-  return w;
-}
 
 async function mappedPassword(secretPath: string): Promise<{ user: string; password: string; version: number }> {
   const s = await readFolderSecrets(stack.ctx, { projectId: target.projectId, environment: 'dev', secretPath }, 'test');
@@ -69,7 +46,9 @@ beforeAll(async () => {
     await stack.admin.query(`GRANT CONNECT ON DATABASE ${q(target.database)} TO ${roles.map(q).join(', ')}`);
     rotations.push({ id: '', secretPath: `/scale-${i}`, roles });
   }
-  for (let w = 1; w <= WORKERS; w++) spawnWorker(`worker-scale-${w}`);
+  for (let w = 1; w <= WORKERS; w++) {
+    workers.push(startWorkerProcess({ env: { ...stackEnv(), ROTATOR_TARGET_POOL_MAX: String(POOL_MAX) }, inheritEnv: true, logFile: logFile(`worker-scale-${w}`) }));
+  }
   // Both poll before the rotations are created, so that both get a share of them (a workflow's tasks go to the
   // worker that ran it last, while it is alive).
   const until = Date.now() + 60_000;
@@ -98,8 +77,7 @@ afterAll(async () => {
     10,
     async (r) => void (await deleteRotation(stack.ctx, r.id, { deleteSecrets: true, revokeGeneratedCredentials: false }, 'test').catch(() => {})),
   );
-  for (const w of workers) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.child));
+  await Promise.all(workers.map((w) => w.kill()));
   await stack?.close();
 });
 
@@ -140,9 +118,8 @@ it(`${N} rotations at once on two workers, one SIGKILLed mid-burst: each complet
   // Kill one worker once a fifth of the burst is done (most of it is still running or queued).
   const until = Date.now() + 60_000;
   while (completed < N / 5 && Date.now() < until) await sleep(10);
-  const [killed, survivor] = workers as [WorkerProcess, WorkerProcess];
-  killed.child.kill('SIGKILL');
-  await killed.child;
+  const [killed, survivor] = workers as [LoggedProcess, LoggedProcess];
+  await killed.kill();
   const killedAt = Date.now();
   const completedBeforeKill = completed;
 
@@ -177,7 +154,7 @@ it(`${N} rotations at once on two workers, one SIGKILLed mid-burst: each complet
       (at < killedAt ? beforeKill : afterKill).add(identity);
     }
   }
-  const of = (w: WorkerProcess) => (identity: string) => identity.startsWith(`${w.pid}@`);
+  const of = (w: LoggedProcess) => (identity: string) => identity.startsWith(`${w.pid}@`);
   expect([...beforeKill].some(of(killed))).toBe(true);
   expect([...beforeKill].some(of(survivor))).toBe(true);
   expect(afterKill.size).toBe(1);

@@ -1,9 +1,8 @@
 // TLS and mutual TLS to Temporal, for real: the test's Temporal dev server behind TLS-terminating proxies on
 // loopback (Node's tls server, ALPN h2, piping to the dev server), with a throwaway CA made here. Workers and
 // clients connect through @temporalio/envconfig settings (TEMPORAL_* variables, a temporal.toml profile).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../../dev/stack/postgres-cluster.js';
 import { freePort } from '../../dev/stack/process.js';
 import { loadConfig } from '../../src/config.js';
-import { projectRoot } from '../../src/data-dir.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/context.js';
 import { createRotation, rotateRotation } from '../../src/service/rotations.js';
 import { rememberPasswords } from '../support/passwords.js';
-import { canLogin, logsDir, openTestStack, stackEnv, type TestStack } from '../support/stack.js';
+import { canLogin, logFile, openTestStack, stackEnv, type TestStack } from '../support/stack.js';
+import { type LoggedProcess, startWorkerProcess } from '../support/worker-process.js';
 
 const API_KEY = `tmprl_${randomBytes(24).toString('hex')}`;
 let stack: TestStack;
@@ -29,7 +28,7 @@ let apiCert: CertPair;
 let serverCert: { cert: Buffer; key: Buffer };
 const proxies: Proxy[] = [];
 const contexts: ServiceContext[] = [];
-const children: ChildProcess[] = [];
+const children: LoggedProcess[] = [];
 
 interface Proxy {
   port: number;
@@ -95,33 +94,15 @@ async function openContext(env: Record<string, string>, temporalAttempts?: numbe
   return ctx;
 }
 
-/** The real worker process (src/worker.ts) with exactly `env` (no TEMPORAL_ADDRESS from the stack), its output in a log file. */
-function spawnWorker(name: string, env: Record<string, string>) {
+/**
+ * The real worker process with the stack's settings but no TEMPORAL_ADDRESS, and none of the test runner's
+ * environment (a TEMPORAL_* variable there would change what is tested): only `env` says how to reach Temporal.
+ */
+function spawnWorker(name: string, env: Record<string, string>): LoggedProcess {
   const { TEMPORAL_ADDRESS: _plain, ...base } = stackEnv();
-  const logFile = path.join(logsDir(), `${name}.log`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...base, ...env } });
+  const child = startWorkerProcess({ env: { ...base, ...env }, logFile: logFile(name) });
   children.push(child);
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      appendFileSync(logFile, chunk);
-    });
-  }
-  const waitFor = async (pattern: RegExp, timeoutMs = 90_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(output)) {
-      if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}) before ${pattern}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`no ${pattern} from the worker within ${timeoutMs} ms:\n${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return exited;
-  };
-  return { output: () => output, waitFor, stop, exited };
+  return child;
 }
 
 beforeAll(async () => {
@@ -136,7 +117,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.kill()));
   for (const ctx of contexts) {
     await rememberPasswords(ctx.db).catch(() => {});
     await ctx.close().catch(() => {});

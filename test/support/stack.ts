@@ -30,9 +30,12 @@ export const logsDir = () => {
   return dir;
 };
 
-/** A file that captures worker output; the leak audit greps every file in logsDir() for passwords. */
+/** The log file of a process the tests start; the leak audit greps every file in logsDir() for passwords. */
+export const logFile = (name: string) => path.join(logsDir(), `${name}.log`);
+
+/** A file that captures worker output (see logFile). */
 export function workerLogSink(name: string): (line: string) => void {
-  const file = path.join(logsDir(), `${name}.log`);
+  const file = logFile(name);
   return (line) => appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
 }
 
