@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConfigurationError, redact } from '../domain/errors.js';
-import { failure, FailureType } from '../domain/failures.js';
+import { failure, FailureType, withFix } from '../domain/failures.js';
 import { failureReason, stepFailures, stepLabel } from '../metrics/metrics.js';
 import type { Queryable } from '../store/db.js';
 import { getRotation, type RotationRecord } from '../store/rotations.js';
@@ -12,13 +12,6 @@ function currentStep(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** "<message>. To fix: <fix>", with one full stop between them whether or not the message ends with one. */
-function withFix(message: string, fix: string | null): string {
-  if (!fix) return message;
-  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
-  return `${sentence} To fix: ${fix}`;
 }
 
 /**

@@ -5,18 +5,18 @@ import { type ErrorBody, type ErrorDetail, HTTP_STATUS, ServiceError } from '../
 import { AuthError } from '../service/tokens.js';
 import { MissingRootKeyError } from '../store/secret-box.js';
 
-export function errorBody(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}) };
+export function errorBody(statusCode: number, message: string, details?: ErrorDetail[], fix?: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details && details.length > 0 ? { details } : {}), ...(fix ? { fix } : {}) };
 }
 
 /**
- * Every error leaves as `{ statusCode, error, message, details? }`. Our own errors keep their message;
+ * Every error leaves as `{ statusCode, error, message, details?, fix? }`. Our own errors keep their message;
  * Fastify's client errors (malformed JSON, wrong content type, oversize body) keep theirs; anything else is a
  * 500 whose message says nothing about internals (the log gets the redacted message).
  */
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof ServiceError) {
-    void reply.status(HTTP_STATUS[err.kind]).send(errorBody(HTTP_STATUS[err.kind], err.message, err.details));
+    void reply.status(HTTP_STATUS[err.kind]).send(errorBody(HTTP_STATUS[err.kind], err.message, err.details, err.fix));
     return;
   }
   if (err instanceof AuthError) {

@@ -47,6 +47,8 @@ export interface ErrorReport {
   exitCode: number;
   /** What the user can check; set for 'unavailable' of the stack (where it is expected to be). */
   hint?: string;
+  /** The SQL or step that fixes a configuration problem (the message ends with it too). */
+  fix?: string;
 }
 
 /** `host:port` of a database URL: never the user name or password. */
@@ -86,8 +88,9 @@ export function errorReport(err: unknown, secrets: readonly string[] = [], env: 
   });
   if (err instanceof ServiceError || err instanceof CliError) {
     // Our messages are meant for users; 'failed' and 'unavailable' carry server text, so redact those.
-    const text = err.kind === 'failed' || err.kind === 'unavailable' ? redact(err.message, secrets) : err.message;
-    return make(err.kind, text, err.details);
+    const shown = (text: string) => (err.kind === 'failed' || err.kind === 'unavailable' ? redact(text, secrets) : text);
+    const fix = err instanceof ServiceError && err.fix ? { fix: shown(err.fix) } : {};
+    return { ...make(err.kind, shown(err.message), err.details), ...fix };
   }
   if (err instanceof CommanderError) return make('usage', err.message.replace(/^error:\s*/i, ''));
   // A ring without a key some secret is sealed under: the CLI's configuration (its message names only the key id).
@@ -117,8 +120,8 @@ export function formatErrorHuman(report: ErrorReport, flagFor?: FlagForField): s
   return [`error: ${what} (${report.details.length} problems)`, ...report.details.map((d) => `  - ${hinted(d)}`)].join('\n') + `\n${hint}`;
 }
 
-/** `{ error, message, details }`, plus `hint` when there is one. */
+/** `{ error, message, details }`, plus `hint` and `fix` when there are. */
 export function formatErrorJson(report: ErrorReport): string {
-  const { kind, message, details, hint } = report;
-  return JSON.stringify({ error: kind, message, details, ...(hint ? { hint } : {}) }, null, 2) + '\n';
+  const { kind, message, details, hint, fix } = report;
+  return JSON.stringify({ error: kind, message, details, ...(hint ? { hint } : {}), ...(fix ? { fix } : {}) }, null, 2) + '\n';
 }

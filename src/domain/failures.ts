@@ -88,6 +88,28 @@ export function blamedField(err: unknown): string | null {
   return null;
 }
 
+const FIX_LEAD = ' To fix: ';
+
+/** "<message>. To fix: <fix>", with one full stop between them whether or not the message ends with one. */
+export function withFix(message: string, fix: string | null | undefined): string {
+  if (!fix) return message;
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  return `${sentence}${FIX_LEAD}${fix}`;
+}
+
+/**
+ * The configuration failure in the chain that knows its fix: its fix (from the details) and its own words without
+ * the fix `withFix` appended (so that `withFix(problem, fix)` gives its message back), or null.
+ */
+export function configurationFix(err: unknown): { problem: string; fix: string } | null {
+  const found = findFailure(err, FailureType.ConfigurationError);
+  const fix = found?.details?.fix;
+  if (!found || !fix) return null;
+  const { message } = found.failure;
+  const suffix = `${FIX_LEAD}${fix}`;
+  return { problem: message.endsWith(suffix) ? message.slice(0, -suffix.length).replace(/\.$/, '') : message, fix };
+}
+
 /** The deepest non-empty message: the words of whoever failed first (an activity, a validator), not of the wrappers. */
 export function rootMessage(err: unknown): string {
   let message = err instanceof Error ? err.message : String(err);

@@ -648,7 +648,7 @@ export type ListRotationsQuery = z.output<typeof listRotationsQuerySchema>;
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
-/** One broken rule: the field path, the rule ("must …") and both together as a sentence. */
+/** One broken rule: the field path, the rule ("must …") and both together as a sentence (ending with the error's fix, when it has one). */
 export const errorDetailSchema = z.object({ field: z.string(), rule: z.string(), message: z.string() });
 export type ErrorDetail = z.output<typeof errorDetailSchema>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { blamedField, findFailure, FailureType, rootMessage } from '../domain/failures.js';
+import { blamedField, configurationFix, findFailure, FailureType, rootMessage } from '../domain/failures.js';
 import { newRotationConfig } from '../domain/rotation-config.js';
 import { type ConfigChangeProblem, configChangeProblem } from '../domain/rotation-rules.js';
 import type { CreateRotationInput, DeleteRotationOptions, ListRotationsQuery, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
@@ -118,10 +118,12 @@ export async function createRotation(ctx: ServiceContext, input: CreateRotationI
     if (!started) await deleteRotationRow(ctx.db.pool, id);
     if (err instanceof WorkflowUpdateFailedError) {
       // Preflight blamed a field of the request (a role that is missing, a superuser, …): that is bad input.
-      // The activity's own words (the failure's cause) are the rule; the field travels in the details.
+      // The activity's own words (the failure's cause) are the rule; the field travels in the details, the fix
+      // (when the failure knows it) in `fix`.
       const field = blamedField(err);
-      if (field) throw fieldError('validation', field, rootMessage(err));
-      throw new ServiceError('failed', `creating the rotation failed: ${rootMessage(err)}`);
+      const fixed = configurationFix(err);
+      if (field) throw fieldError('validation', field, fixed?.problem ?? rootMessage(err), fixed?.fix);
+      throw new ServiceError('failed', `creating the rotation failed: ${rootMessage(err)}`, [], fixed?.fix);
     }
     throw new ServiceError('unavailable', `creating the rotation failed: ${rootMessage(err)}`);
   }

@@ -284,6 +284,11 @@ describe('bad input (docs/design.md §6)', () => {
       expect(err.message.startsWith(`${field} `)).toBe(true);
       expect(err.message).toMatch(rule);
       expect(err.message).toContain(`To fix: ${fix()}`);
+      // The fix as data: on the error (the API body's `fix`), the one the message ends with, not in the field's rule.
+      expect(err.fix?.startsWith(fix()), err.fix).toBe(true);
+      expect(err.message.endsWith(`. To fix: ${err.fix}`)).toBe(true);
+      expect(err.details[0]!.rule).toMatch(rule);
+      expect(err.details[0]!.rule).not.toContain('To fix');
       // Decision: a request that passed every other check may leave its folder behind, empty (a folder is only
       // a namespace: reading its secrets gives the same empty list as a folder that does not exist).
       const folder = await findFolder(stack.ctx.db.pool, p.projectId, 'dev', '/preflight');
@@ -336,6 +341,7 @@ describe('bad input (docs/design.md §6)', () => {
       const failure = JSON.parse(missingRole.stderr);
       expect(failure).toMatchObject({ error: 'validation', details: [{ field: 'parameters.username2' }] });
       expect(failure.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist.*To fix: CREATE ROLE "no_such_role" LOGIN;/);
+      expect(failure.fix).toBe('CREATE ROLE "no_such_role" LOGIN;');
 
       for (const r of [minute, interval, sameUsers, conflict, missingRole]) expect(r.stdout).toBe('');
       // Only the preflight case's (empty) folder may have been added, and only if it did not exist yet.

@@ -67,7 +67,12 @@ describe('Temporal shows what a user looks for', () => {
     const target = await stack.newTarget('trail-refused');
     const refused = await create(target, { parameters: { username1: target.roles[0], username2: 'no_such_role' } });
     expect(refused.status).toBeGreaterThanOrEqual(400);
-    expect(refused.body.message).toMatch(/role "no_such_role" does not exist/);
+    expect(refused.body.message).toMatch(/role "no_such_role" does not exist.*\. To fix: CREATE ROLE "no_such_role" LOGIN;$/);
+    // The fix travels as data too: the body's `fix` is the SQL, the blamed field's rule is the problem alone.
+    expect(refused.body.fix).toBe('CREATE ROLE "no_such_role" LOGIN;');
+    expect(refused.body.details).toEqual([
+      { field: 'parameters.username2', rule: expect.stringMatching(/^role "no_such_role" does not exist on \S+$/), message: refused.body.message },
+    ]);
     const events = await listAudit(stack.ctx.db.pool, { projectId: target.projectId });
     const rotationId = events.find((e) => e.action === 'rotation.created')?.rotationId;
     expect(rotationId).toBeTruthy();

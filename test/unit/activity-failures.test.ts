@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { guarded } from '../../src/activities/failures.js';
 import { ConfigurationError } from '../../src/domain/errors.js';
+import { configurationFix, withFix } from '../../src/domain/failures.js';
 
 async function failureOf(err: Error): Promise<ApplicationFailure> {
   try {
@@ -27,6 +28,21 @@ describe('guarded: configuration errors carry their fix after the message', () =
     expect(f.message).not.toMatch(/\.\.|[^.?!] To fix:/);
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('ConfigurationError');
+  });
+
+  it.each([
+    ['no full stop', 'role "a" may not log in', 'role "a" may not log in'],
+    ['a full stop', 'role "a" may not log in.', 'role "a" may not log in'],
+    ['a question mark', 'is "a" a login role?', 'is "a" a login role?'],
+  ])('configurationFix gives the fix as data and the problem without it (message with %s)', async (_label, message, problem) => {
+    const f = await failureOf(new ConfigurationError('ROLE_CANNOT_LOGIN', message, 'ALTER ROLE "a" LOGIN;'));
+    const wrapped = new Error('issuing credentials failed', { cause: f });
+    expect(configurationFix(wrapped)).toEqual({ problem, fix: 'ALTER ROLE "a" LOGIN;' });
+    expect(withFix(problem, 'ALTER ROLE "a" LOGIN;')).toBe(f.message);
+  });
+
+  it('configurationFix is null without a fix', async () => {
+    expect(configurationFix(await failureOf(new ConfigurationError('DATABASE_MISSING', 'database "x" does not exist')))).toBeNull();
   });
 
   it('without a fix the message stands alone', async () => {

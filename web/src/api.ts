@@ -3,7 +3,7 @@
  * a URL, never logged), errors as ApiError with the API's field details.
  */
 import type { z } from 'zod';
-import type { connectionSchema, projectSchema } from '../../src/api/schemas.js';
+import type { connectionSchema, errorSchema, projectSchema } from '../../src/api/schemas.js';
 import type { auditEventSchema } from '../../src/domain/audit-schemas.js';
 import type { errorDetailSchema } from '../../src/domain/rotation-schemas.js';
 import type { RotationCheck, RotationView } from '../../src/domain/rotation-view-schemas.js';
@@ -14,6 +14,7 @@ export type { RotationCheck, RotationView, TokenAction };
 export type Connection = z.output<typeof connectionSchema>;
 export type Project = z.output<typeof projectSchema>;
 export type ErrorDetail = z.output<typeof errorDetailSchema>;
+type ErrorBody = z.output<typeof errorSchema>;
 export type TokenInfo = z.output<typeof tokenInfoSchema>;
 export type AuditEvent = z.output<typeof auditEventSchema>;
 export type SecretVersion = z.output<typeof secretVersionSchema>;
@@ -40,6 +41,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** The SQL or step that fixes a configuration problem, when the API knows it (the message ends with it too). */
+    readonly fix: string | null = null,
   ) {
     super(message);
   }
@@ -84,15 +87,18 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
     // Not JSON: reported below with the status.
   }
   if (!res.ok) {
-    const e = (json ?? {}) as { message?: string; details?: ErrorDetail[] };
-    const err = new ApiError(res.status, e.message ?? `${res.status} ${res.statusText}`, e.details ?? []);
+    const e = (json ?? {}) as Partial<ErrorBody>;
+    const err = new ApiError(res.status, e.message ?? `${res.status} ${res.statusText}`, e.details ?? [], e.fix ?? null);
     if (res.status === 401 && token === session.token()) for (const fn of unauthorized) fn();
     throw err;
   }
   return json as T;
 }
 
-/** Preflight and configuration errors end with "To fix: <SQL or step>" (see src/activities/failures.ts). */
+/**
+ * A failed rotation's lastRotationMessage ends with "To fix: <SQL or step>" when it was a configuration problem
+ * (see withFix in src/domain/failures.ts); the rotation's state has no fix of its own. (API errors carry `fix`.)
+ */
 export function splitFix(message: string): { message: string; fix: string | null } {
   const at = message.indexOf(' To fix: ');
   return at < 0 ? { message, fix: null } : { message: message.slice(0, at), fix: message.slice(at + ' To fix: '.length) };

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
-import { ApiError, type RotationView, splitFix, type TokenAction, type TokenInfo } from './api.js';
+import { ApiError, type RotationView, type TokenAction, type TokenInfo } from './api.js';
 import { local, localTimeOfDay, parseHhmm, relative, useNow, utc } from './time.js';
 
 /**
@@ -76,7 +76,6 @@ export function ActionButton(props: {
 export function ErrorNotice({ error, context }: { error: unknown; context?: string }) {
   if (!error) return null;
   const e = error instanceof ApiError ? error : new ApiError(0, String(error));
-  const { message, fix } = splitFix(e.message);
   const title =
     e.status === 403
       ? 'Not allowed with this token'
@@ -92,13 +91,13 @@ export function ErrorNotice({ error, context }: { error: unknown; context?: stri
   return (
     <div class="notice error" role="alert">
       <strong>{context ? `${context}: ${title}` : title}</strong>
-      <p>{message}</p>
+      <p>{e.message}</p>
       {e.status === 403 && (
         <p>
           Sign in with a token that has the scope this needs (tokens are made with <code>pg-rotator token create</code>).
         </p>
       )}
-      {fix && <FixSql fix={fix} />}
+      {e.fix && <FixSql fix={e.fix} />}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, CONN, type Connection, ROT, type RotationView, splitFix, withQuery } from '../api.js';
+import { api, ApiError, CONN, type Connection, ROT, type RotationView, withQuery } from '../api.js';
 import type { AppContext } from '../app.js';
 import { go, href } from '../router.js';
 import { localTimeOfDay, parseHhmm } from '../time.js';
@@ -84,14 +84,9 @@ export function Wizard({ ctx, params }: { ctx: AppContext; params: URLSearchPara
 
   const set = (k: keyof typeof f) => (v: string | boolean) => setF({ ...f, [k]: v });
   const { hours, minutes } = parseHhmm(f.rotateAt);
-  const rule = (field: string) => {
-    const r = error?.ruleFor(field);
-    return r === undefined ? undefined : splitFix(r).message;
-  };
-  const fixOf = (field: string) => {
-    const r = error?.ruleFor(field);
-    return r === undefined ? null : splitFix(r).fix;
-  };
+  const rule = (field: string) => error?.ruleFor(field);
+  // A configuration problem blames at most one field: its fix goes under that field.
+  const fixOf = (field: string) => (rule(field) === undefined ? null : (error?.fix ?? null));
   const rules = (...fields: string[]) => fields.map(rule).find((x) => x !== undefined);
   const stepHasError = (i: number) => (error?.details ?? []).some((d) => STEP_OF[d.field.split(/[.[]/)[0]!] === i);
   const unplaced = (error?.details ?? []).filter((d) => !FORM_FIELDS.has(d.field));
