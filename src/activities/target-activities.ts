@@ -27,7 +27,7 @@ async function loadTarget(db: ControlDb, rotationId: string): Promise<Target> {
   const rotation = await requireRotationRow(db.pool, rotationId);
   const connection = await getConnection(db.pool, rotation.connectionId);
   if (!connection) throw new ConfigurationError('CONNECTION_MISSING', `connection ${rotation.connectionId} does not exist`);
-  return { rotation, connection, password: await readConnectionPassword(db, connection.id) };
+  return { rotation, connection, password: await readConnectionPassword(db.pool, db.box, connection.id) };
 }
 
 const roleOf = (r: RotationRecord, slot: Slot) => (slot === 0 ? r.config.parameters.username1 : r.config.parameters.username2);

@@ -73,7 +73,7 @@ export async function updateConnection(ctx: ServiceContext, id: string, patch: U
     name: patch.name ?? current.name,
     description: patch.description === undefined ? current.description : patch.description,
   };
-  const clusterId = patch.credentials ? await proveLogin(ctx, next, password ?? (await readConnectionPassword(ctx.db, id))) : null;
+  const clusterId = patch.credentials ? await proveLogin(ctx, next, password ?? (await readConnectionPassword(ctx.db.pool, ctx.db.box, id))) : null;
   try {
     const updated = await withTransaction(ctx.db.pool, async (tx) => {
       const stored = await lockClusterId(tx, id);
@@ -134,7 +134,7 @@ export async function claimRotationRoles(
 ): Promise<void> {
   let clusterId = await lockClusterId(tx, connection.id);
   if (clusterId === null) {
-    const password = await readConnectionPassword(ctx.db, connection.id, tx);
+    const password = await readConnectionPassword(tx, ctx.db.box, connection.id);
     clusterId = await identifyCluster(ctx, connection, password, 'connectionId');
     await setClusterId(tx, connection.id, clusterId);
     await adoptRoles(tx, connection.id, clusterId);

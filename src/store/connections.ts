@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { aad } from './secret-box.js';
+import { aad, type SecretBox } from './secret-box.js';
 import type { ControlDb, Queryable } from './db.js';
 
 /** Admin connection to one target database. The password is write-only: it is never part of this record. */
@@ -106,10 +106,10 @@ export async function listConnections(db: Queryable, projectId?: string): Promis
  * The admin password, decrypted: for the code that talks to the target, nothing else. `client`: the caller's
  * transaction, when it holds one.
  */
-export async function readConnectionPassword(db: ControlDb, id: string, client: Queryable = db.pool): Promise<string> {
-  const { rows } = await client.query('SELECT password_enc FROM connections WHERE id = $1', [id]);
+export async function readConnectionPassword(db: Queryable, box: SecretBox, id: string): Promise<string> {
+  const { rows } = await db.query('SELECT password_enc FROM connections WHERE id = $1', [id]);
   if (!rows[0]) throw new Error(`connection ${id} not found`);
-  return db.box.open(rows[0].password_enc, aad.connectionPassword(id));
+  return box.open(rows[0].password_enc, aad.connectionPassword(id));
 }
 
 /**

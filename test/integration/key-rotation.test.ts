@@ -79,7 +79,7 @@ async function expectReadable(ctx: ServiceContext, t: TestTarget, rotation: Rota
   expect(generated.generatedCredentials).toHaveLength(2);
   const active = generated.generatedCredentials[generated.activeIndex!]!;
   expect(active).toEqual(latest);
-  expect((await readConnectionPassword(ctx.db, t.connection.id)).length).toBeGreaterThan(0);
+  expect((await readConnectionPassword(ctx.db.pool, ctx.db.box, t.connection.id)).length).toBeGreaterThan(0);
 }
 
 /** A ciphertext as the single-key code wrote it before key ids existed: 1 | iv | tag | ciphertext. */
@@ -142,7 +142,7 @@ describe('root key rotation without downtime', () => {
     expect(rotations.map((r) => r.rotationStatus)).toEqual(['success', 'success', 'success']);
     // A control database from before key ids: one connection password in the version 1 envelope.
     const t0 = targets[0]!;
-    const password = await readConnectionPassword(stack.ctx.db, t0.connection.id);
+    const password = await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, t0.connection.id);
     await stack.ctx.db.pool.query('UPDATE connections SET password_enc = $2 WHERE id = $1', [t0.connection.id, sealV1(K1, password, aad.connectionPassword(t0.connection.id))]);
     const { rows } = await stack.ctx.db.pool.query('SELECT get_byte(password_enc, 0) AS version, key_id FROM connections WHERE id = $1', [t0.connection.id]);
     expect(rows[0]).toEqual({ version: 1, key_id: 'default' });

@@ -29,7 +29,7 @@ const dedicated = ['app_login_1', 'app_login_2'];
 beforeAll(async () => {
   stack = await openTestStack();
   target = await stack.newTarget('advice');
-  access = { connection: target.connection, password: await readConnectionPassword(stack.ctx.db, target.connection.id) };
+  access = { connection: target.connection, password: await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, target.connection.id) };
   await stack.admin.query(`CREATE ROLE ${q(privileged.createroleNologin)} NOLOGIN CREATEROLE`);
   await stack.admin.query(`CREATE ROLE ${q(privileged.bypassrlsNologin)} NOLOGIN BYPASSRLS`);
   await stack.admin.query(`CREATE ROLE ${q(privileged.replication)} LOGIN REPLICATION`);

@@ -125,7 +125,7 @@ beforeAll(async () => {
   stack = await openTestStack();
   await stack.startWorker('role-ownership');
   t = await stack.newTarget('own');
-  adminPassword = await readConnectionPassword(stack.ctx.db, t.connection.id);
+  adminPassword = await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, t.connection.id);
   const { rows } = await stack.ctx.db.pool.query('SELECT name FROM projects WHERE id = $1', [t.projectId]);
   projectName = rows[0].name;
   const created = await createRotation(stack.ctx, t.rotationInput(), 'test');

@@ -22,7 +22,7 @@ describe('waits for a target connection slot', () => {
   it('are reported with the cluster and the time waited, and totalled; a caller that got a free slot is not', async () => {
     const waits: SlotWait[] = [];
     const sessions = new TargetSessions({ ...DEFAULT_TARGET_LIMITS, poolMax: 1 }, (w) => waits.push(w));
-    const password = await readConnectionPassword(stack.ctx.db, target.connection.id);
+    const password = await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, target.connection.id);
     const login = { user: target.connection.username, password };
 
     await sessions.run(target.connection, login, (c) => c.query('SELECT 1'));

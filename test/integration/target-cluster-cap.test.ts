@@ -118,7 +118,7 @@ describe('per-cluster cap on target connections', () => {
   it("a wait for a slot ends with the caller's signal (an activity's timeout), and gives no slot away", async () => {
     const sessions = new TargetSessions({ ...LIMITS, poolMax: 1 });
     const t = targets[0]!;
-    const login = { user: t.connection.username, password: await readConnectionPassword(stack.ctx.db, t.connection.id) };
+    const login = { user: t.connection.username, password: await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, t.connection.id) };
     const holder = sessions.run(t.connection, login, (c) => c.query('SELECT pg_sleep(0.5)'));
     const timeout = new AbortController();
     const waiting = sessions.run(t.connection, login, (c) => c.query('SELECT 1'), timeout.signal);

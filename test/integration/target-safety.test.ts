@@ -63,7 +63,7 @@ async function failure(fn: () => Promise<unknown>): Promise<{ err: unknown; ms: 
 
 describe('target safety', () => {
   it('admin connections run with statement_timeout and lock_timeout; a long statement is cancelled', async () => {
-    const password = await readConnectionPassword(stack.ctx.db, target.connection.id);
+    const password = await readConnectionPassword(stack.ctx.db.pool, stack.ctx.db.box, target.connection.id);
     await sessions.run(target.connection, { user: target.connection.username, password }, async (client) => {
       expect((await client.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('2500ms');
       expect((await client.query('SHOW lock_timeout')).rows[0].lock_timeout).toBe('1s');
