@@ -141,7 +141,7 @@ async function send(req: Req): Promise<void> {
   } catch {
     throw new Error(`error body is not JSON: ${where}`);
   }
-  expect(Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'details'].includes(k)), where).toEqual([]);
+  expect(Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'details', 'fix'].includes(k)), where).toEqual([]);
   expect(body.statusCode, where).toBe(status);
   expect(typeof body.error, where).toBe('string');
   expect(typeof body.message, where).toBe('string');

@@ -29,12 +29,13 @@ const SECRETS = '/api/v3/secrets/raw';
 const isIso = (s: unknown) => typeof s === 'string' && !Number.isNaN(Date.parse(s)) && /^\d{4}-\d\d-\d\dT/.test(s);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** `{ statusCode, error, message, details? }` with statusCode = the HTTP status; `field` must be named in details. */
+/** `{ statusCode, error, message, details?, fix? }` with statusCode = the HTTP status; `field` must be named in details. */
 function expectError(res: Res, status: number, field?: string): Json {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
   const keys = Object.keys(res.body);
-  expect(keys.filter((k) => !['statusCode', 'error', 'message', 'details'].includes(k)), 'unexpected keys').toEqual([]);
+  expect(keys.filter((k) => !['statusCode', 'error', 'message', 'details', 'fix'].includes(k)), 'unexpected keys').toEqual([]);
+  if (res.body.fix !== undefined) expect(res.body.message).toContain(`To fix: ${res.body.fix}`);
   expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String), message: expect.any(String) });
   expect(res.body.message.length).toBeGreaterThan(0);
   if (res.body.details !== undefined) {
@@ -564,6 +565,7 @@ describe('REST API against the real stack', () => {
         'parameters.username2',
       );
       expect(missing.message).toMatch(/^parameters\.username2 role "no_such_role" does not exist/);
+      expect(missing.fix).toMatch(/^CREATE ROLE "no_such_role" LOGIN;/);
       // …and it changed nothing: the active credential still logs in.
       const creds = ok(await call('GET', `${ROT}/${rotationId}/generated-credentials`)).generatedCredentials as Json[];
       expect(await canLogin(seed.database, creds[0]!.username, creds[0]!.password)).toBe(true);
