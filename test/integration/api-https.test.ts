@@ -1,8 +1,7 @@
 // HTTPS for the REST API, for real: the API process (src/api/main.ts) with ROTATOR_API_TLS_CERT / _KEY (and
 // _CLIENT_CA), spoken to by Node's own TLS client with the throwaway CA made here.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -10,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../../dev/stack/postgres-cluster.js';
 import { freePort } from '../../dev/stack/process.js';
 import { loadConfig } from '../../src/config.js';
-import { projectRoot } from '../../src/data-dir.js';
-import { logsDir, stackEnv } from '../support/stack.js';
+import { logFile, stackEnv } from '../support/stack.js';
+import { type LoggedProcess, startLoggedProcess } from '../support/worker-process.js';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 let dir: string;
@@ -21,29 +20,22 @@ type CertPair = { certFile: string; keyFile: string };
 let server: CertPair;
 let client: CertPair;
 let strangerClient: CertPair;
-const children: ChildProcess[] = [];
+const children: LoggedProcess[] = [];
 
-function startApi(name: string, tlsEnv: Record<string, string>): Promise<{ port: number }> {
-  return freePort().then(
-    (port) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
-          cwd: projectRoot,
-          env: { PATH: process.env.PATH ?? '', ...stackEnv(), ROTATOR_API_PORT: String(port), ROTATOR_API_HOST: '127.0.0.1', ROTATOR_ADMIN_TOKEN: ADMIN_TOKEN, ...tlsEnv },
-        });
-        children.push(child);
-        let output = '';
-        const logFile = path.join(logsDir(), `${name}.log`);
-        for (const stream of [child.stdout, child.stderr]) {
-          stream.on('data', (chunk: Buffer) => {
-            output += chunk.toString();
-            appendFileSync(logFile, chunk);
-            if (/Server listening at/.test(output)) resolve({ port });
-          });
-        }
-        child.once('exit', (code) => reject(new Error(`API exited (${code}) before listening:\n${output}`)));
-      }),
-  );
+/** The API process (src/api/main.ts, as the image runs it) with these settings over the stack's. */
+function startApiProcess(name: string, env: Record<string, string>): LoggedProcess {
+  const child = startLoggedProcess(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
+    env: { ...stackEnv(), ROTATOR_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
+    logFile: logFile(name),
+  });
+  children.push(child);
+  return child;
+}
+
+async function startApi(name: string, tlsEnv: Record<string, string>): Promise<{ port: number }> {
+  const port = await freePort();
+  await startApiProcess(name, { ROTATOR_API_PORT: String(port), ROTATOR_API_HOST: '127.0.0.1', ...tlsEnv }).waitFor(/Server listening at/, 60_000);
+  return { port };
 }
 
 interface Answer {
@@ -73,8 +65,8 @@ beforeAll(async () => {
   strangerClient = await issueCertificate(otherCa, path.join(dir, 'certs'), { name: 'stranger', commonName: 'stranger', purpose: 'client' });
 });
 
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+afterAll(async () => {
+  await Promise.all(children.map((child) => child.stop()));
 });
 
 describe('HTTPS for the API', () => {
@@ -107,15 +99,10 @@ describe('HTTPS for the API', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('only one of ROTATOR_API_TLS_CERT / _KEY: the API does not start, and says to set both', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? '', ...stackEnv(), ROTATOR_API_PORT: '0', ROTATOR_API_TLS_CERT: server.certFile },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('invalid environment: ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY: set both (HTTPS) or neither (plain HTTP)');
+  it('only one of ROTATOR_API_TLS_CERT / _KEY: the API does not start, and says to set both', async () => {
+    const api = startApiProcess('api-https-half', { ROTATOR_API_PORT: '0', ROTATOR_API_TLS_CERT: server.certFile });
+    expect(await api.exited).toBe(1);
+    expect(api.stderr()).toContain('invalid environment: ROTATOR_API_TLS_CERT and ROTATOR_API_TLS_KEY: set both (HTTPS) or neither (plain HTTP)');
   });
 
   it('bad files and combinations are named at start, never printing a key', () => {
