@@ -116,12 +116,14 @@ export async function buildApi(opts: ApiOptions) {
   });
 
   // Answers every route may give besides its own, documented on each (added before @fastify/swagger registers,
-  // so the document sees them): 429 on authenticated routes (failed-authentication rate limit); 413 and 415 on
-  // routes that take a body (over bodyLimit, not JSON).
+  // so the document sees them): 431 on every route (Node's HTTP parser refuses a request line and headers over
+  // its 16 KB limit before any route runs); 429 on authenticated routes (failed-authentication rate limit); 413
+  // and 415 on routes that take a body (over bodyLimit, not JSON).
   const routes: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path;
     const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (response) response[431] ??= errorSchema;
     if (response && !isPublic(url)) response[429] ??= errorSchema;
     if (response && route.schema?.body) {
       response[413] ??= errorSchema;

@@ -4,7 +4,8 @@
 //
 // Checks: no 5xx (not_a_server_error); every response matches its documented status, content type, headers and
 // schema; schema-violating requests are rejected (negative_data_rejection, with 413 an accepted refusal: the
-// body limit is below what the JSON schema alone allows); a missing or ignored Authorization header is a 401;
+// body limit is below what the JSON schema alone allows; and 431: over-long query values can push the request
+// line past Node's 16 KB header limit); a missing or ignored Authorization header is a 401;
 // undocumented methods get 405. Not checked: positive_data_acceptance — the document cannot express every rule
 // (control characters, "at least one field", cross-field rules, ids that must exist), so schema-valid requests
 // are legitimately refused with 400/404.
@@ -149,7 +150,7 @@ async function writeConfig(doc: Json): Promise<string> {
     'headers = { Authorization = "Bearer ${ST_ADMIN_TOKEN}" }', // read from the environment, never an argument
     '',
     '[checks.negative_data_rejection]',
-    'expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]',
+    'expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, 431]',
     '',
     ...['examples', 'coverage', 'fuzzing'].flatMap((phase) => [`[phases.${phase}.extra-data-sources]`, 'responses = false', '']),
     ...Object.entries(dictionaries).flatMap(([name, values]) => [`[dictionaries.${name}]`, `values = ${toml(values)}`, '']),
