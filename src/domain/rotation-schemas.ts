@@ -1,5 +1,5 @@
 /**
- * The one definition of every input rule of docs/design.md §6, shared by the workflow, the CLI and the REST API.
+ * The one definition of every input rule of docs/design.md §6, shared by the CLI, the REST API and the activities.
  *
  * Not imported by the workflow bundle (see rotation-rules.ts): a workflow's modules are evaluated again for
  * every workflow a worker instantiates, and zod with these schemas costs ~15 ms and ~1 MB each time. The
@@ -611,16 +611,16 @@ export const rotationNameQuerySchema = z.strictObject({
 
 export const MAX_LIST_LIMIT = 1000;
 
-/**
- * A page of a project's rotations (GET …?projectId=&limit=&offset=), in creation order. Without `limit` every
- * rotation is listed, as Infisical's API does; a large project pages instead (the response carries totalCount).
- */
 /** An integer in a query string: digits only, so that an empty or padded value is refused rather than read as 0. */
 function queryInteger(min: number, max: number, rule: string) {
   const error = { error: `must be ${rule}` };
   return z.string(error).regex(/^[0-9]{1,16}$/, error).transform(Number).pipe(z.number().int(error).min(min, error).max(max, error));
 }
 
+/**
+ * A page of a project's rotations (GET …?projectId=&limit=&offset=), in creation order. Without `limit` every
+ * rotation is listed, as Infisical's API does; a large project pages instead (the response carries totalCount).
+ */
 export const listRotationsQuerySchema = z.strictObject({
   projectId: uuidSchema,
   limit: queryInteger(1, MAX_LIST_LIMIT, `an integer from 1 to ${MAX_LIST_LIMIT}`)

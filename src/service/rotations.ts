@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { blamedField, configurationFix, findFailure, FailureType, rootMessage } from '../domain/failures.js';
+import { folderLabel } from '../domain/folder.js';
 import { newRotationConfig } from '../domain/rotation-config.js';
 import { type ConfigChangeProblem, configChangeProblem } from '../domain/rotation-rules.js';
 import type { CreateRotationInput, DeleteRotationOptions, ListRotationsQuery, RotateOptions, RotationNameQuery, UpdateRotationPatch } from '../domain/rotation-schemas.js';
@@ -11,7 +12,6 @@ import { getConnection } from '../store/connections.js';
 import { isUniqueViolation, withTransaction } from '../store/db.js';
 import { readCurrentCredentials } from '../store/credentials.js';
 import { nameTaken, nameTakenProblem, rotationFolder, secretNamesTaken } from '../store/rotation-conflicts.js';
-import { folderLabel } from '../domain/folder.js';
 import { countRotations, deleteRotationRow, ensureFolder, findFolder, findRotationByName, getRotation, insertRotation, listRotations, type RotationRecord } from '../store/rotations.js';
 import {
   deleteUpdate,
@@ -40,7 +40,6 @@ async function hasSearchAttributes(ctx: ServiceContext): Promise<boolean> {
 }
 
 const problemError = (kind: ServiceErrorKind, p: ConfigChangeProblem) => fieldError(kind, p.field, p.rule);
-
 
 /**
  * What the Temporal UI lists for the workflow, so that a user finds their rotation there (never a password:

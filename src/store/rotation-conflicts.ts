@@ -12,12 +12,12 @@ export interface RotationFolder {
   where: string;
 }
 
-/** The rule "a rotation's name is unique in its folder", for create (`self` null) and rename. */
 /** A rotation's folder (by default the one its config names). */
 export function rotationFolder(config: RotationConfig, folderId = config.folder.id): RotationFolder {
   return { folderId, where: folderLabel(config.environment.slug, config.folder.path) };
 }
 
+/** The rule "a rotation's name is unique in its folder", for create (`self` null) and rename. */
 export async function nameTaken(db: Queryable, folder: RotationFolder, name: string, self: string | null): Promise<ConfigChangeProblem | null> {
   const other = await findRotationByName(db, folder.folderId, name);
   return other && other.id !== self ? nameTakenProblem(folder, name) : null;
