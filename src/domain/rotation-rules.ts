@@ -7,7 +7,7 @@
 import type { UpdateRotationPatch } from './rotation-schemas.js';
 import type { RotationConfig } from './rotation-types.js';
 
-const DAY_SECONDS = 86_400;
+export const DAY_SECONDS = 86_400;
 export const MAX_MINIMUM_OVERLAP_SECONDS = 30 * DAY_SECONDS;
 /** 24 h. Also at most the shortest rotationInterval (1 day), so a window never reaches the next due instant. */
 export const MAX_ROTATION_WINDOW_MINUTES = 1440;

@@ -5,6 +5,7 @@
  * status for the count.
  */
 import { Gauge, Registry } from 'prom-client';
+import { DAY_SECONDS } from '../domain/rotation-rules.js';
 import type { RotationStatus } from '../domain/rotation-types.js';
 import type { Queryable } from '../store/db.js';
 
@@ -43,7 +44,7 @@ export function rotationSamples(rows: RotationGaugeRow[], nowMs: number): { samp
       labels: { rotation_id: r.id, rotation: r.name, project_id: r.projectId },
       credentialAgeSeconds: r.lastRotatedAt === null ? null : (nowMs - Date.parse(r.lastRotatedAt)) / 1000,
       nextRotationSeconds: r.nextRotationAt === null ? null : (Date.parse(r.nextRotationAt) - nowMs) / 1000,
-      intervalSeconds: r.rotationIntervalDays * 86_400,
+      intervalSeconds: r.rotationIntervalDays * DAY_SECONDS,
       failed: r.status === 'failed' ? (1 as const) : (0 as const),
     };
   });
