@@ -12,8 +12,11 @@ const atLeastTwo = (fallback: number) => z.coerce.number().int().min(2, { error:
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' }).optional();
 const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' }).optional();
-const notAPort = { error: 'must be a port number (an integer 1-65535)' };
-const portNumber = z.coerce.number(notAPort).int(notAPort).min(1, notAPort).max(65535, notAPort);
+/** A port from `min` to 65535; every way to miss says `rule`. */
+function port(min: number, rule: string) {
+  const error = { error: `must be ${rule}` };
+  return z.coerce.number(error).int(error).min(min, error).max(65535, error);
+}
 
 const envSchema = z.object({
   // The Temporal connection as the Temporal CLI reads it; unset values come from the temporal.toml profile, then
@@ -36,12 +39,7 @@ const envSchema = z.object({
   TEMPORAL_PROFILE: nonEmpty(),
   TEMPORAL_CONFIG_FILE: nonEmpty(),
   // The REST API process.
-  ROTATOR_API_PORT: z.coerce
-    .number({ error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
-    .int({ error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
-    .min(0, { error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
-    .max(65535, { error: 'must be a port number (an integer 0-65535; 0 picks a free one)' })
-    .default(8080),
+  ROTATOR_API_PORT: port(0, 'a port number (an integer 0-65535; 0 picks a free one)').default(8080),
   ROTATOR_API_HOST: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
   // Its length is checked where it is used (src/service/tokens.ts), so that the rule has one home.
   ROTATOR_ADMIN_TOKEN: z.string().optional(),
@@ -67,7 +65,7 @@ const envSchema = z.object({
   ROTATOR_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   ROTATOR_WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
   // Prometheus metrics and (worker) health probes; unset = no metrics listener.
-  ROTATOR_METRICS_PORT: portNumber.optional(),
+  ROTATOR_METRICS_PORT: port(1, 'a port number (an integer 1-65535)').optional(),
   ROTATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // The web console links each rotation to its workflow there; unset: no links.
   ROTATOR_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
