@@ -65,24 +65,20 @@ export const consoleRoutes: FastifyPluginAsyncZod<ConsoleOptions> = async (app, 
     return body ? { body, type: TYPES[path.extname(file)] ?? 'application/octet-stream', cache: immutable ? 'public, max-age=31536000, immutable' : 'no-cache' } : null;
   };
 
-  app.get('/', { schema: hidden }, async (_request, reply) => {
-    const file = await send('index.html', false);
-    // A 404 like any other missing file (the API's error body), saying how to build it.
-    if (!file) return reply.status(404).send(errorBody(404, NOT_BUILT));
-    return reply.type(file.type).header('cache-control', file.cache).send(file.body);
-  });
-
-  const serve = async (file: string | null, reply: FastifyReply, shownAs: string, immutable: boolean) => {
+  /** The file, or a 404 with the API's error body saying `missing`. */
+  const serve = async (file: string | null, reply: FastifyReply, missing: string, immutable: boolean) => {
     const found = file === null ? null : await send(file, immutable);
-    if (!found) return reply.status(404).send(errorBody(404, `no console file ${shownAs}`));
+    if (!found) return reply.status(404).send(errorBody(404, missing));
     return reply.type(found.type).header('cache-control', found.cache).send(found.body);
   };
+  // A console that is not built says how to build it.
+  app.get('/', { schema: hidden }, async (_request, reply) => serve('index.html', reply, NOT_BUILT, false));
   // Hashed names (Vite): cached for good.
   app.get('/assets/:name', { schema: { ...hidden, params: z.strictObject({ name: z.string() }) } }, async (request, reply) => {
     const name = request.params.name;
-    return serve(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(name) ? path.join('assets', name) : null, reply, `/assets/${name}`, true);
+    return serve(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(name) ? path.join('assets', name) : null, reply, `no console file /assets/${name}`, true);
   });
-  app.get('/favicon.svg', { schema: hidden }, async (_request, reply) => serve('favicon.svg', reply, '/favicon.svg', false));
+  app.get('/favicon.svg', { schema: hidden }, async (_request, reply) => serve('favicon.svg', reply, 'no console file /favicon.svg', false));
 
   app.get(
     '/api/v1/console/settings',
