@@ -995,7 +995,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const afterStage = randomKills++ % 2 === 1;
       const stagedBefore = afterStage ? await stagedGenerations() : new Set<number>();
       const request = nextRequest();
-      driverLimit = Math.max(driverLimit, completed() + 1); // the driver must send one
+      // The driver must send one more after this point. A rotation in flight (or just done, its version not read
+      // yet) was sent before the listener and may bring completed() to a limit of completed() + 1, where the driver
+      // would stop with nobody sending: so allow two.
+      driverLimit = Math.max(driverLimit, completed() + 2);
       await Promise.race([request, stopped.promise]);
       if (!running) return;
       if (afterStage) {
